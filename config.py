@@ -1,0 +1,129 @@
+"""Configuration classes. `LMS_ENV` picks one; every setting can be overridden from the environment.
+
+Production fails fast: no default secret, no default database. Development and testing keep their data
+under `instance/` so a fresh clone needs nothing but `make run`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the environment does not describe a safe configuration."""
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # Sessions are signed cookies: any process holding SECRET_KEY can read them, so no sticky sessions.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "lms_session"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a long exam never loses its form
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")  # per client address
+
+    CONTENT_DIR = Path(os.environ.get("LMS_CONTENT_DIR", BASE_DIR / "content"))
+    PREFERRED_URL_SCHEME = "http"
+    SEND_FILE_MAX_AGE_DEFAULT = 60 * 60 * 24 * 7
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    DEMO_DATA_ALLOWED = False
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    DEBUG = False  # the debugger is opt-in (FLASK_DEBUG=1): it executes code for anyone who can reach it
+    DEMO_DATA_ALLOWED = True
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    DEMO_DATA_ALLOWED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestingConfig, ProductionConfig)}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def load_config(env_name: str | None = None, overrides: dict | None = None) -> dict:
+    """Resolve the settings for one environment into a plain dict, refusing unsafe production set-ups."""
+    env_name = env_name or os.environ.get("LMS_ENV", "development")
+    if env_name not in CONFIGS:
+        raise ConfigurationError(
+            f"LMS_ENV={env_name!r} is not one of: {', '.join(sorted(CONFIGS))}"
+        )
+    cls = CONFIGS[env_name]
+    settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+
+    settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or settings["SECRET_KEY"]
+    settings["SQLALCHEMY_DATABASE_URI"] = (
+        os.environ.get("DATABASE_URL") or settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    settings.update(overrides or {})
+
+    if env_name == "production":
+        secret = settings.get("SECRET_KEY") or ""
+        if len(secret) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                "Production needs SECRET_KEY set to a random string of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if not settings.get("SQLALCHEMY_DATABASE_URI"):
+            raise ConfigurationError(
+                "Production needs DATABASE_URL, e.g. postgresql+psycopg://lms:…@127.0.0.1/lms"
+            )
+    else:
+        if not settings.get("SQLALCHEMY_DATABASE_URI"):
+            INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+            settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{INSTANCE_DIR / f'lms-{env_name}.sqlite3'}"
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _instance_secret(env_name)
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and route them to the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(env_name: str) -> str:
+    """Outside production, keep a random per-checkout key in instance/ rather than a default in code."""
+    import secrets
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / f"secret-key-{env_name}"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
