@@ -1,0 +1,1 @@
+"""Users, roles, org units, login/logout and passwords."""
