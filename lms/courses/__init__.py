@@ -1,0 +1,1 @@
+"""Courses, modules and their revisions, enrolments, progress, Markdown rendering, content import."""

@@ -1,0 +1,31 @@
+"""`flask --app wsgi lms import-content [PATH]`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from lms.cli import lms_cli
+from lms.courses import services
+from lms.courses.content_files import ContentError
+
+
+@lms_cli.command("import-content")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def import_content_command(path: Path | None) -> None:
+    """Create or update courses from a content folder (default: content/), all or nothing."""
+    path = path or Path(current_app.config["CONTENT_DIR"])
+    try:
+        report = services.import_content(path)
+    except ContentError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"{len(error.problems)} problem(s) found in {path}; nothing was imported.") from error
+    for slug in report.courses_created:
+        click.echo(f"created course {slug}")
+    for slug in report.courses_updated:
+        click.echo(f"updated course {slug}")
+    click.echo(f"modules: {report.modules_created} new, {report.modules_revised} new revisions, "
+               f"{report.modules_unchanged} unchanged, {report.modules_retired} retired")

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import TimestampMixin, utcnow
+from lms.extensions import db
+
+
+class EnrolmentPolicy(str, enum.Enum):
+    OPEN = "open"          # anyone signed in may enrol themselves
+    ASSIGNED = "assigned"  # only people an admin enrols see it
+
+
+class Course(TimestampMixin, db.Model):
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)  # the folder name in content/: stable
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    enrolment_policy: Mapped[EnrolmentPolicy] = mapped_column(
+        Enum(EnrolmentPolicy, name="enrolment_policy", native_enum=False, create_constraint=True,
+             values_callable=lambda e: [m.value for m in e], length=16),
+        default=EnrolmentPolicy.OPEN)
+    certificate_validity_months: Mapped[int | None]
+    legal_basis_as_of: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(back_populates="course", order_by="Module.position")
+
+    @property
+    def active_modules(self) -> list[Module]:
+        return [m for m in self.modules if not m.retired]
+
+
+class Module(TimestampMixin, db.Model):
+    __tablename__ = "module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))  # the stable id from the file: progress hangs on it
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    minutes: Mapped[int] = mapped_column(default=0)
+    required: Mapped[bool] = mapped_column(default=True)
+    # A module dropped from course.yml is retired, not deleted, so recorded progress keeps its meaning.
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+
+    __table_args__ = (UniqueConstraint("course_id", "key"),)
+
+
+class ModuleRevision(TimestampMixin, db.Model):
+    """One published version of a module's text: Markdown source and the HTML rendered (and sanitised) once.
+
+    The revision with the highest number is what trainees read; older ones are the module's history.
+    """
+
+    __tablename__ = "module_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    source_markdown: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    toc_html: Mapped[str] = mapped_column(Text, default="")
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    word_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("module_id", "number"),)
+
+
+class Enrolment(TimestampMixin, db.Model):
+    __tablename__ = "enrolment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    self_enrolled: Mapped[bool] = mapped_column(default=True)
+    completed_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship()
+    completions: Mapped[list[ModuleCompletion]] = relationship(back_populates="enrolment")
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+
+class ModuleCompletion(db.Model):
+    __tablename__ = "module_completion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="completions")
+
+    __table_args__ = (UniqueConstraint("enrolment_id", "module_id"),)

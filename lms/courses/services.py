@@ -1,0 +1,219 @@
+"""Domain operations on courses: importing content, enrolling, completing modules, measuring progress."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import User
+from lms.courses.content_files import CourseSpec, load_content
+from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, ModuleCompletion,
+                                ModuleRevision)
+from lms.courses.rendering import render_markdown
+from lms.db import utcnow
+from lms.extensions import db
+
+
+@dataclass
+class ImportReport:
+    courses_created: list[str] = field(default_factory=list)
+    courses_updated: list[str] = field(default_factory=list)
+    modules_created: int = 0
+    modules_revised: int = 0
+    modules_unchanged: int = 0
+    modules_retired: int = 0
+
+
+def import_content(path: Path) -> ImportReport:
+    """Create or update every course under `path` by its stable ids, all or nothing."""
+    specs = load_content(path)  # raises ContentError before the database is touched
+    report = ImportReport()
+    try:
+        for spec in specs:
+            _apply_course(spec, report)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
+    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    if course is None:
+        course = Course(slug=spec.slug)
+        db.session.add(course)
+        report.courses_created.append(spec.slug)
+    else:
+        report.courses_updated.append(spec.slug)
+    course.title = spec.title
+    course.summary = spec.summary
+    course.language = spec.language
+    course.enrolment_policy = EnrolmentPolicy(spec.enrolment)
+    course.certificate_validity_months = spec.certificate_validity_months
+    course.legal_basis_as_of = spec.legal_basis_as_of
+
+    existing = {m.key: m for m in course.modules}
+    for position, module_spec in enumerate(spec.modules, start=1):
+        module = existing.pop(module_spec.key, None)
+        if module is None:
+            module = Module(course=course, key=module_spec.key)
+            db.session.add(module)
+            report.modules_created += 1
+        module.position = position
+        module.title = module_spec.title
+        module.minutes = module_spec.minutes
+        module.required = module_spec.required
+        module.retired = False
+        if _publish_if_changed(module, module_spec.source_markdown):
+            report.modules_revised += 1
+        else:
+            report.modules_unchanged += 1
+    for module in existing.values():
+        if not module.retired:
+            module.retired = True
+            report.modules_retired += 1
+
+
+def _publish_if_changed(module: Module, source: str) -> bool:
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    latest = published_revision(module) if module.id else None
+    if latest is not None and latest.source_sha256 == digest:
+        return False
+    rendered = render_markdown(source)
+    db.session.flush()
+    db.session.add(ModuleRevision(
+        module_id=module.id, number=(latest.number + 1) if latest else 1, source_markdown=source,
+        body_html=rendered.body_html, toc_html=rendered.toc_html, source_sha256=digest,
+        word_count=rendered.word_count))
+    return True
+
+
+def published_revision(module: Module) -> ModuleRevision | None:
+    return db.session.scalar(select(ModuleRevision).where(ModuleRevision.module_id == module.id)
+                             .order_by(ModuleRevision.number.desc()).limit(1))
+
+
+# --- visibility ------------------------------------------------------------------------------------------
+
+def find_enrolment(user: User, course: Course) -> Enrolment | None:
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                     Enrolment.course_id == course.id))
+
+
+def can_view_course(user: User, course: Course) -> bool:
+    if user.is_staff or course.enrolment_policy is EnrolmentPolicy.OPEN:
+        return True
+    return find_enrolment(user, course) is not None
+
+
+def can_read_modules(user: User, course: Course) -> bool:
+    """Trainers and admins read every course; a trainee reads the courses they are enrolled in."""
+    return user.is_staff or find_enrolment(user, course) is not None
+
+
+def visible_courses(user: User) -> list[Course]:
+    query = select(Course).order_by(Course.title)
+    if not user.is_staff:
+        enrolled = select(Enrolment.course_id).where(Enrolment.user_id == user.id)
+        query = query.where((Course.enrolment_policy == EnrolmentPolicy.OPEN) | Course.id.in_(enrolled))
+    return list(db.session.scalars(query))
+
+
+# --- enrolment and progress ------------------------------------------------------------------------------
+
+class EnrolmentRefused(PermissionError):
+    pass
+
+
+def enrol(user: User, course: Course) -> Enrolment:
+    """Self-enrolment in an open course; enrolling twice returns the existing enrolment."""
+    existing = find_enrolment(user, course)
+    if existing is not None:
+        return existing
+    if course.enrolment_policy is not EnrolmentPolicy.OPEN:
+        raise EnrolmentRefused(course.slug)
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, self_enrolled=True)
+    db.session.add(enrolment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a second tab enrolled at the same moment
+        db.session.rollback()
+        return find_enrolment(user, course)
+    return enrolment
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else round(100 * self.done / self.total)
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+
+def _counted_modules():
+    return select(Module.id).where(Module.required.is_(True), Module.retired.is_(False))
+
+
+def progress_for(enrolments: list[Enrolment]) -> dict[int, Progress]:
+    """Progress of many enrolments in two aggregate queries, keyed by enrolment id."""
+    if not enrolments:
+        return {}
+    course_ids = {e.course_id for e in enrolments}
+    totals = dict(db.session.execute(
+        select(Module.course_id, func.count(Module.id))
+        .where(Module.course_id.in_(course_ids), Module.id.in_(_counted_modules()))
+        .group_by(Module.course_id)).all())
+    done = dict(db.session.execute(
+        select(ModuleCompletion.enrolment_id, func.count(ModuleCompletion.id))
+        .where(ModuleCompletion.enrolment_id.in_([e.id for e in enrolments]),
+               ModuleCompletion.module_id.in_(_counted_modules()))
+        .group_by(ModuleCompletion.enrolment_id)).all())
+    return {e.id: Progress(done=done.get(e.id, 0), total=totals.get(e.course_id, 0)) for e in enrolments}
+
+
+def completed_module_ids(enrolment: Enrolment | None) -> set[int]:
+    if enrolment is None:
+        return set()
+    return set(db.session.scalars(select(ModuleCompletion.module_id)
+                                  .where(ModuleCompletion.enrolment_id == enrolment.id)))
+
+
+def complete_module(enrolment: Enrolment, module: Module) -> Progress:
+    """Mark a module read; repeating it changes nothing. Completes the course when the last one is done."""
+    if module.course_id != enrolment.course_id:
+        raise ValueError("module belongs to another course")
+    if module.id not in completed_module_ids(enrolment):
+        db.session.add(ModuleCompletion(enrolment_id=enrolment.id, module_id=module.id))
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same click arrived twice
+            db.session.rollback()
+    progress = progress_for([enrolment])[enrolment.id]
+    if progress.complete and enrolment.completed_at is None:
+        enrolment.completed_at = utcnow()
+    db.session.commit()
+    return progress
+
+
+def dashboard_enrolments(user: User) -> list[tuple[Enrolment, Progress]]:
+    enrolments = list(db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == user.id).order_by(Enrolment.created_at.desc())))
+    progress = progress_for(enrolments)
+    return [(e, progress[e.id]) for e in enrolments]
+
+
+def neighbours(course: Course, module: Module) -> tuple[Module | None, Module | None]:
+    modules = course.active_modules
+    index = modules.index(module)
+    return (modules[index - 1] if index > 0 else None,
+            modules[index + 1] if index + 1 < len(modules) else None)

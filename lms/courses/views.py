@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms.courses import services
+from lms.courses.models import Course, EnrolmentPolicy, Module
+from lms.extensions import db
+from lms.site.forms import ActionForm
+
+courses_bp = Blueprint("courses", __name__, template_folder="templates")
+
+
+def _visible_course_or_404(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    # An assigned course the person is not enrolled in is "not found": its existence is nobody's business.
+    if course is None or not services.can_view_course(current_user, course):
+        abort(404)
+    return course
+
+
+def _module_of_course_or_404(course: Course, key: str) -> Module:
+    module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.key == key,
+                                                    Module.retired.is_(False)))
+    if module is None:
+        abort(404)
+    return module
+
+
+@courses_bp.get("/dashboard")
+@login_required
+def dashboard():
+    enrolments = services.dashboard_enrolments(current_user)
+    enrolled_ids = {e.course_id for e, _progress in enrolments}
+    open_courses = [c for c in services.visible_courses(current_user)
+                    if c.id not in enrolled_ids and c.enrolment_policy is EnrolmentPolicy.OPEN]
+    return render_template("courses/dashboard.html", enrolments=enrolments, open_courses=open_courses,
+                           action_form=ActionForm())
+
+
+@courses_bp.get("/courses")
+@login_required
+def catalogue():
+    courses = services.visible_courses(current_user)
+    enrolled = {e.course_id for e, _p in services.dashboard_enrolments(current_user)}
+    return render_template("courses/catalogue.html", courses=courses, enrolled=enrolled,
+                           action_form=ActionForm())
+
+
+@courses_bp.get("/courses/<slug>")
+@login_required
+def course(slug: str):
+    course = _visible_course_or_404(slug)
+    enrolment = services.find_enrolment(current_user, course)
+    progress = services.progress_for([enrolment])[enrolment.id] if enrolment else None
+    done = services.completed_module_ids(enrolment)
+    next_module = next((m for m in course.active_modules if m.id not in done), None)
+    return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
+                           done=done, next_module=next_module, action_form=ActionForm(),
+                           can_read=services.can_read_modules(current_user, course))
+
+
+@courses_bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    course = _visible_course_or_404(slug)
+    try:
+        services.enrol(current_user, course)
+    except services.EnrolmentRefused:
+        abort(403)
+    flash(_("You are enrolled in %(title)s.", title=course.title), "success")
+    first = course.active_modules[0] if course.active_modules else None
+    if first is None:
+        return redirect(url_for("courses.course", slug=slug))
+    return redirect(url_for("courses.module", slug=slug, key=first.key))
+
+
+@courses_bp.get("/courses/<slug>/modules/<key>")
+@login_required
+def module(slug: str, key: str):
+    course = _visible_course_or_404(slug)
+    module = _module_of_course_or_404(course, key)
+    if not services.can_read_modules(current_user, course):
+        flash(_("Enrol in the course to read its modules."), "info")
+        return redirect(url_for("courses.course", slug=slug))
+    revision = services.published_revision(module)
+    if revision is None:
+        abort(404)
+    enrolment = services.find_enrolment(current_user, course)
+    previous_module, next_module = services.neighbours(course, module)
+    return render_template("courses/module.html", course=course, module=module, revision=revision,
+                           enrolment=enrolment, is_done=module.id in services.completed_module_ids(enrolment),
+                           previous_module=previous_module, next_module=next_module,
+                           action_form=ActionForm())
+
+
+@courses_bp.post("/courses/<slug>/modules/<key>/complete")
+@login_required
+def complete(slug: str, key: str):
+    course = _visible_course_or_404(slug)
+    module = _module_of_course_or_404(course, key)
+    enrolment = services.find_enrolment(current_user, course)
+    if enrolment is None:
+        abort(403)
+    progress = services.complete_module(enrolment, module)
+    if progress.complete:
+        flash(_("You have completed every module of %(title)s.", title=course.title), "success")
+        return redirect(url_for("courses.course", slug=slug))
+    flash(_("Module marked as complete (%(done)d of %(total)d).", done=progress.done, total=progress.total),
+          "success")
+    _previous, following = services.neighbours(course, module)
+    if following is not None:
+        return redirect(url_for("courses.module", slug=slug, key=following.key))
+    return redirect(url_for("courses.course", slug=slug))
