@@ -1,0 +1,1 @@
+"""What belongs to the whole site: home, language switch, health check, error pages, formatting."""

@@ -1,0 +1,39 @@
+"""Template helpers: dates as people in Vietnam write them, the current language, the language switch."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request
+from flask_babel import format_datetime, get_locale
+
+from lms.site.forms import LanguageForm
+
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+DATETIME_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM yyyy, HH:mm"}
+
+
+def _lang() -> str:
+    return str(get_locale() or "vi")
+
+
+def format_day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["vi"]))
+
+
+def format_moment(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, DATETIME_PATTERNS.get(_lang(), DATETIME_PATTERNS["vi"]))
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
+
+    @app.context_processor
+    def inject_language():
+        form = LanguageForm()
+        form.next.data = request.full_path.rstrip("?") if request else "/"
+        return {"current_lang": _lang(), "language_form": form}
