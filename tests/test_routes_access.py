@@ -1,0 +1,77 @@
+"""Every registered route, requested as anonymous, trainee, trainer and admin, answers as stated here.
+
+A new route without an entry in EXPECTED fails this test: say who may use it before shipping it.
+"""
+import pytest
+
+from lms.accounts.models import Role
+
+ROLES = ("anonymous", "trainee", "trainer", "admin")
+LOGIN = "login"  # a redirect to the sign-in page
+
+# (endpoint, method): {role: expected status, or LOGIN}
+EXPECTED = {
+    ("static", "GET"): dict.fromkeys(ROLES, 200),
+    ("site.index", "GET"): dict.fromkeys(ROLES, 302),
+    ("site.switch_language", "POST"): dict.fromkeys(ROLES, 302),
+    ("site.healthz", "GET"): dict.fromkeys(ROLES, 200),
+    ("auth.login", "GET"): {"anonymous": 200, "trainee": 302, "trainer": 302, "admin": 302},
+    ("auth.login", "POST"): {"anonymous": 200, "trainee": 302, "trainer": 302, "admin": 302},
+    ("auth.logout", "POST"): {"anonymous": LOGIN, "trainee": 302, "trainer": 302, "admin": 302},
+    ("auth.change_password", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("auth.change_password", "POST"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("admin.users", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.create_user", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.create_user", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.units", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.units", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("courses.dashboard", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("courses.catalogue", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("courses.course", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("courses.enrol", "POST"): {"anonymous": LOGIN, "trainee": 302, "trainer": 302, "admin": 302},
+    # Not enrolled: a trainee is sent to the course page to enrol; trainers and admins read everything.
+    ("courses.module", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
+    ("courses.complete", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
+}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _url_for_rule(rule, course) -> str:
+    values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key}
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<{name}>", values[name]).replace(f"<path:{name}>", values[name])
+    return path
+
+
+def test_every_route_has_a_stated_expectation(app):
+    missing = sorted(f"{method} {rule.rule} ({rule.endpoint})" for rule, method in _routes(app)
+                     if (rule.endpoint, method) not in EXPECTED)
+    assert missing == [], "routes without an access expectation: " + ", ".join(missing)
+    stale = set(EXPECTED) - {(rule.endpoint, method) for rule, method in _routes(app)}
+    assert stale == set(), f"expectations for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_expected(app, make, login, course, role):
+    failures = []
+    for rule, method in _routes(app):
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, make.user(Role(role)))
+        url = _url_for_rule(rule, course)
+        response = client.open(url, method=method, data={})
+        expected = EXPECTED[(rule.endpoint, method)][role]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and response.location.startswith("/login")
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(f"{method} {url}: got {response.status_code} {response.location or ''}, "
+                            f"expected {expected}")
+    assert failures == []
