@@ -1,0 +1,46 @@
+# Two commands: `make run` (set up everything, serve on http://127.0.0.1:5000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run db translations test test-postgres browser extract-messages clean
+
+setup: $(VENV)/.installed translations
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d lms/translations
+
+# Development database: migrations, the courses in content/, demo accounts (development only).
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) lms import-content
+	$(FLASK) lms seed-demo
+
+run: db
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: setup browser
+	$(BIN)/pytest
+
+test-postgres: setup browser
+	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest
+
+extract-messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance/lms-development.sqlite3* .pytest_cache tests/e2e/screenshots
