@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +27,7 @@ def _hash(password: str) -> str:
 
 
 class Factories:
-    PASSWORD = "correct-horse-battery"
+    PASSWORD = secrets.token_urlsafe(12)  # one per test run; hashed once, used by the log-in helper
     _counter = itertools.count(1)
 
     def unit(self, name: str = "Sở Nội vụ", unit_type: UnitType = UnitType.DEPARTMENT,

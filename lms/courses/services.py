@@ -104,6 +104,10 @@ def find_enrolment(user: User, course: Course) -> Enrolment | None:
                                                      Enrolment.course_id == course.id))
 
 
+def enrolled_course_ids(user: User) -> set[int]:
+    return set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id)))
+
+
 def can_view_course(user: User, course: Course) -> bool:
     if user.is_staff or course.enrolment_policy is EnrolmentPolicy.OPEN:
         return True

@@ -33,7 +33,7 @@ def _module_of_course_or_404(course: Course, key: str) -> Module:
 @login_required
 def dashboard():
     enrolments = services.dashboard_enrolments(current_user)
-    enrolled_ids = {e.course_id for e, _progress in enrolments}
+    enrolled_ids = {enrolment.course_id for enrolment, _progress in enrolments}
     open_courses = [c for c in services.visible_courses(current_user)
                     if c.id not in enrolled_ids and c.enrolment_policy is EnrolmentPolicy.OPEN]
     return render_template("courses/dashboard.html", enrolments=enrolments, open_courses=open_courses,
@@ -43,9 +43,8 @@ def dashboard():
 @courses_bp.get("/courses")
 @login_required
 def catalogue():
-    courses = services.visible_courses(current_user)
-    enrolled = {e.course_id for e, _p in services.dashboard_enrolments(current_user)}
-    return render_template("courses/catalogue.html", courses=courses, enrolled=enrolled,
+    return render_template("courses/catalogue.html", courses=services.visible_courses(current_user),
+                           enrolled=services.enrolled_course_ids(current_user),
                            action_form=ActionForm())
 
 
