@@ -89,9 +89,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN

@@ -245,7 +245,7 @@ def _load_modules(folder: Path, data: _Mapping, course_file: Path, out: _Collect
     modules: list[ModuleSpec] = []
     seen_files: set[str] = set()
     key_origin: dict[str, str] = {}
-    for name, line in zip(listed, listed.item_lines):
+    for name, line in zip(listed, listed.item_lines, strict=True):
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+\.md", name):
             out.add(course_file, line, _l("%(name)s is not a module file name (a .md file in the course "
                                           "folder).", name=repr(name)))

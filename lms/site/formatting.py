@@ -9,7 +9,6 @@ from flask_babel import format_datetime, get_locale
 from lms.site.forms import LanguageForm
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
-DATETIME_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM yyyy, HH:mm"}
 
 
 def _lang() -> str:
@@ -22,15 +21,8 @@ def format_day(value: datetime | None) -> str:
     return format_datetime(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["vi"]))
 
 
-def format_moment(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value, DATETIME_PATTERNS.get(_lang(), DATETIME_PATTERNS["vi"]))
-
-
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
-    app.add_template_filter(format_moment, "moment")
 
     @app.context_processor
     def inject_language():
