@@ -61,6 +61,23 @@ class Factories:
         course_services.import_content(ROOT / "content" / STARTER_SLUG)
         return db.session.scalar(select(Course).where(Course.slug == STARTER_SLUG))
 
+    def quiz_course(self, root: Path, *, quiz: str = "  pass_mark: 70\n", final: str | None = None,
+                    slug: str = "khoa-kiem-tra") -> Course:
+        """A course whose one module has a quiz over a bank with every question type, and a final exam."""
+        folder = self.course_folder(root, slug, modules={
+            "01-khung.md": "---\nid: khung-phap-ly\ntitle: Khung pháp lý\nminutes: 5\nquiz:\n" + quiz
+                           + "---\n## Nội dung\n\nLuật Thi đua, khen thưởng năm 2022.\n"})
+        final = final if final is not None else ("  draw:\n    - category: khung-phap-ly\n      count: 7\n"
+                                                 "  pass_mark: 80\n")
+        course_yml = (folder / "course.yml").read_text(encoding="utf-8")
+        (folder / "course.yml").write_text(course_yml.replace("modules:", "final_exam:\n" + final + "modules:"),
+                                           encoding="utf-8")
+        (folder / "questions").mkdir(exist_ok=True)
+        (folder / "questions" / "every-type.yml").write_text(
+            (ROOT / "tests" / "data" / "every-type.yml").read_text(encoding="utf-8"), encoding="utf-8")
+        course_services.import_content(folder)
+        return db.session.scalar(select(Course).where(Course.slug == slug))
+
     @staticmethod
     def course_folder(root: Path, slug: str = "khoa-thu", *, course_yml: str | None = None,
                       modules: dict[str, str] | None = None) -> Path:

@@ -29,3 +29,5 @@ def import_content_command(path: Path | None) -> None:
         click.echo(f"updated course {slug}")
     click.echo(f"modules: {report.modules_created} new, {report.modules_revised} new revisions, "
                f"{report.modules_unchanged} unchanged, {report.modules_retired} retired")
+    click.echo(f"questions: {report.questions_created} new, {report.questions_updated} updated, "
+               f"{report.questions_retired} retired; quizzes: {report.quizzes}")

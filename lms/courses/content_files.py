@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 COURSE_FILE = "course.yml"
 COURSE_KEYS = {"title", "summary", "language", "enrolment", "certificate_validity_months",
-               "legal_basis_as_of", "modules"}
-MODULE_KEYS = {"id", "title", "minutes", "required"}
+               "legal_basis_as_of", "modules", "final_exam"}
+MODULE_KEYS = {"id", "title", "minutes", "required", "quiz"}
 LANGUAGES = {"vi", "en"}
 ENROLMENT_POLICIES = {"open", "assigned"}
 WORDS_READ_PER_MINUTE = 200
@@ -48,6 +48,7 @@ class ModuleSpec:
     required: bool
     source_markdown: str
     path: str
+    quiz: object = None  # a quizzes.bank_files.QuizSpec when the module ends with a quiz
 
 
 @dataclass
@@ -61,6 +62,8 @@ class CourseSpec:
     legal_basis_as_of: str
     modules: list[ModuleSpec] = field(default_factory=list)
     path: str = ""
+    questions: list = field(default_factory=list)  # quizzes.bank_files.QuestionSpec
+    final_exam: object = None  # quizzes.bank_files.QuizSpec
 
 
 # --- YAML that remembers where each key and list item was written -------------------------------------
@@ -212,6 +215,14 @@ def _load_course(folder: Path, out: _Collector) -> CourseSpec | None:
         path=out.rel(folder),
     )
     spec.modules = _load_modules(folder, data, course_file, out)
+    # Question banks and quiz settings are the quizzes package's format; it reads them with our helpers.
+    from lms.quizzes import bank_files
+
+    spec.questions = bank_files.load_banks(folder, out)
+    if "final_exam" in data:
+        spec.final_exam = bank_files.load_quiz(
+            data["final_exam"], key=bank_files.FINAL_EXAM_KEY, default_title=spec.title, module_key=None,
+            default_category=None, path=course_file, out=out, line=data.key_lines["final_exam"])
     return spec
 
 
@@ -302,7 +313,7 @@ def _load_module(path: Path, out: _Collector) -> ModuleSpec | None:
     _check_keys(data, MODULE_KEYS, path, out, offset=1)
     title = _text_field(data, "title", path, out, required=True, offset=1)
     key = data.get("id", path.stem)
-    if not isinstance(key, str) or not SLUG_RE.fullmatch(key):
+    if not isinstance(key, str) or not SLUG_RE.fullmatch(key) or key == "final-exam":
         out.add(path, data.key_lines.get("id", 0) + 1 if "id" in data else 1,
                 _l("The module id %(key)s must use lower-case letters, digits and dashes.", key=repr(key)))
         return None
@@ -319,5 +330,12 @@ def _load_module(path: Path, out: _Collector) -> ModuleSpec | None:
     if not body.strip():
         out.add(path, body_line, _l("The module has no text after its front matter."))
         return None
+    quiz = None
+    if "quiz" in data:
+        from lms.quizzes import bank_files
+
+        quiz = bank_files.load_quiz(data["quiz"], key=key, default_title=title, module_key=key,
+                                    default_category=key, path=path, out=out, offset=1,
+                                    line=data.key_lines["quiz"] + 1)
     return ModuleSpec(key=key, title=title, minutes=minutes, required=required,
-                      source_markdown=body.strip("\n") + "\n", path=out.rel(path))
+                      source_markdown=body.strip("\n") + "\n", path=out.rel(path), quiz=quiz)

@@ -68,3 +68,8 @@ def render_markdown(source: str) -> RenderedMarkdown:
     text_only = nh3.clean(body, tags=set())
     return RenderedMarkdown(body_html=sanitise_html(body), toc_html=sanitise_html(toc),
                             word_count=len(WORD_RE.findall(text_only)))
+
+
+def render_fragment(source: str) -> str:
+    """A short piece of Markdown (a question prompt, an explanation): the module pipeline without a TOC."""
+    return sanitise_html(_new_markdown().convert(source)) if source.strip() else ""

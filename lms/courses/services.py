@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -15,6 +17,8 @@ from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, Modu
 from lms.courses.rendering import render_markdown
 from lms.db import utcnow
 from lms.extensions import db
+from lms.quizzes.banks import apply_course_bank, apply_course_quizzes
+from lms.quizzes.results import final_exam_of, quiz_passed
 
 
 @dataclass
@@ -25,6 +29,10 @@ class ImportReport:
     modules_revised: int = 0
     modules_unchanged: int = 0
     modules_retired: int = 0
+    questions_created: int = 0
+    questions_updated: int = 0
+    questions_retired: int = 0
+    quizzes: int = 0
 
 
 def import_content(path: Path) -> ImportReport:
@@ -76,6 +84,11 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
         if not module.retired:
             module.retired = True
             report.modules_retired += 1
+    bank = apply_course_bank(course, spec)
+    report.questions_created += bank.created
+    report.questions_updated += bank.updated
+    report.questions_retired += bank.retired
+    report.quizzes += apply_course_quizzes(course, spec)
 
 
 def _publish_if_changed(module: Module, source: str) -> bool:
@@ -193,19 +206,30 @@ def completed_module_ids(enrolment: Enrolment | None) -> set[int]:
 
 
 def complete_module(enrolment: Enrolment, module: Module) -> Progress:
-    """Mark a module read; repeating it changes nothing. Completes the course when the last one is done."""
+    """Mark a module read; repeating it changes nothing. Completes the course when nothing is left."""
+    record_module_completion(enrolment, module)
+    progress = refresh_course_completion(enrolment)
+    db.session.commit()
+    return progress
+
+
+def record_module_completion(enrolment: Enrolment, module: Module) -> None:
+    """Within the caller's transaction; the same click arriving twice inserts one row."""
     if module.course_id != enrolment.course_id:
         raise ValueError("module belongs to another course")
-    if module.id not in completed_module_ids(enrolment):
-        db.session.add(ModuleCompletion(enrolment_id=enrolment.id, module_id=module.id))
-        try:
-            db.session.flush()
-        except IntegrityError:  # the same click arrived twice
-            db.session.rollback()
+    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    db.session.execute(insert(ModuleCompletion).values(enrolment_id=enrolment.id, module_id=module.id,
+                                                       completed_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["enrolment_id", "module_id"]))
+
+
+def refresh_course_completion(enrolment: Enrolment) -> Progress:
+    """A course is complete when every required module is and its final exam (if it has one) is passed."""
     progress = progress_for([enrolment])[enrolment.id]
-    if progress.complete and enrolment.completed_at is None:
-        enrolment.completed_at = utcnow()
-    db.session.commit()
+    if enrolment.completed_at is None and progress.complete:
+        final_exam = final_exam_of(enrolment.course_id)
+        if final_exam is None or quiz_passed(enrolment.id, final_exam):
+            enrolment.completed_at = utcnow()
     return progress
 
 
