@@ -41,6 +41,9 @@ class BaseConfig:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")  # per client address
 
+    # Saves and submits that left the browser before the deadline may arrive a little after it.
+    QUIZ_GRACE_SECONDS = int(os.environ.get("LMS_QUIZ_GRACE_SECONDS", "30"))
+
     CONTENT_DIR = Path(os.environ.get("LMS_CONTENT_DIR", BASE_DIR / "content"))
     PREFERRED_URL_SCHEME = "http"
     SEND_FILE_MAX_AGE_DEFAULT = 60 * 60 * 24 * 7

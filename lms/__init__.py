@@ -35,9 +35,10 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
 
     from lms.accounts.views import admin_bp, auth_bp
     from lms.courses.views import courses_bp
+    from lms.quizzes.views import quizzes_bp
     from lms.site.views import site_bp
 
-    for blueprint in (site_bp, auth_bp, admin_bp, courses_bp):
+    for blueprint in (site_bp, auth_bp, admin_bp, courses_bp, quizzes_bp):
         app.register_blueprint(blueprint)
 
     from lms.cli import register_commands

@@ -33,7 +33,9 @@ def test_trainee_enrols_reads_completes_and_sees_progress(client, make, login, c
     assert str(round(100 / total)) + "%" in progress_text(dashboard)
 
 
-def test_completing_every_module_completes_the_course(client, make, login, course):
+def test_completing_every_module_completes_a_course_without_a_final_exam(client, make, login, tmp_path):
+    services.import_content(make.course_folder(tmp_path))
+    course = db.session.scalar(select(Course).where(Course.slug == "khoa-thu"))
     trainee = make.trainee()
     login(client, trainee)
     client.post(f"/courses/{course.slug}/enrol")
@@ -43,6 +45,19 @@ def test_completing_every_module_completes_the_course(client, make, login, cours
     db.session.refresh(enrolment)
     assert enrolment.completed_at is not None
     assert "100%" in progress_text(client.get("/dashboard").get_data(as_text=True))
+
+
+def test_with_a_final_exam_reading_every_module_is_not_yet_completion(client, make, login, course):
+    trainee = make.trainee()
+    login(client, trainee)
+    client.post(f"/courses/{course.slug}/enrol")
+    for module in course.active_modules:
+        last = client.post(f"/courses/{course.slug}/modules/{module.key}/complete", follow_redirects=True)
+    enrolment = services.find_enrolment(trainee, course)
+    db.session.refresh(enrolment)
+    assert enrolment.completed_at is None
+    page = last.get_data(as_text=True)
+    assert "/quizzes/final-exam" in page  # the course page points to the exam that is left
 
 
 def test_marking_complete_twice_counts_once(client, make, login, course):

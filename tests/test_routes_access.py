@@ -2,9 +2,13 @@
 
 A new route without an entry in EXPECTED fails this test: say who may use it before shipping it.
 """
+import re
+
 import pytest
 
 from lms.accounts.models import Role
+from lms.courses import services as course_services
+from lms.quizzes import services as quiz_services
 
 ROLES = ("anonymous", "trainee", "trainer", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
@@ -32,6 +36,14 @@ EXPECTED = {
     # Not enrolled: a trainee is sent to the course page to enrol; trainers and admins read everything.
     ("courses.module", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
     ("courses.complete", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
+    # Quizzes: a trainee not enrolled is sent to the course page; staff may look at the settings.
+    ("quizzes.overview", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
+    ("quizzes.start", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
+    # The attempt in the URL belongs to another trainee: for everyone else it does not exist.
+    ("quizzes.attempt", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
+    ("quizzes.save", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
+    ("quizzes.submit", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
+    ("quizzes.result", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
 }
 
 
@@ -41,12 +53,10 @@ def _routes(app):
             yield rule, method
 
 
-def _url_for_rule(rule, course) -> str:
-    values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key}
-    path = rule.rule
-    for name in rule.arguments:
-        path = path.replace(f"<{name}>", values[name]).replace(f"<path:{name}>", values[name])
-    return path
+def _url_for_rule(rule, course, attempt_id: int) -> str:
+    values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key,
+              "attempt_id": str(attempt_id)}
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule.rule)
 
 
 def test_every_route_has_a_stated_expectation(app):
@@ -59,12 +69,15 @@ def test_every_route_has_a_stated_expectation(app):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_expected(app, make, login, course, role):
+    owner = make.trainee()
+    quiz = quiz_services.find_quiz(course, course.active_modules[0].key)
+    attempt = quiz_services.start_attempt(course_services.enrol(owner, course), quiz)
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
-        url = _url_for_rule(rule, course)
+        url = _url_for_rule(rule, course, attempt.id)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from lms.courses import services
 from lms.courses.models import Course, EnrolmentPolicy, Module
 from lms.extensions import db
+from lms.quizzes import services as quiz_services
 from lms.site.forms import ActionForm
 
 courses_bp = Blueprint("courses", __name__, template_folder="templates")
@@ -56,9 +57,15 @@ def course(slug: str):
     progress = services.progress_for([enrolment])[enrolment.id] if enrolment else None
     done = services.completed_module_ids(enrolment)
     next_module = next((m for m in course.active_modules if m.id not in done), None)
+    quizzes = quiz_services.course_quizzes(course)
+    final_exam = next((q for q in quizzes if q.is_final), None)
     return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
                            done=done, next_module=next_module, action_form=ActionForm(),
-                           can_read=services.can_read_modules(current_user, course))
+                           can_read=services.can_read_modules(current_user, course),
+                           module_quizzes={q.module_id: q for q in quizzes if q.module_id},
+                           final_exam=final_exam,
+                           final_status=quiz_services.quiz_status(enrolment, final_exam)
+                           if final_exam and enrolment else None)
 
 
 @courses_bp.post("/courses/<slug>/enrol")
@@ -89,10 +96,12 @@ def module(slug: str, key: str):
         abort(404)
     enrolment = services.find_enrolment(current_user, course)
     previous_module, next_module = services.neighbours(course, module)
+    quiz = quiz_services.quiz_for_module(module)
     return render_template("courses/module.html", course=course, module=module, revision=revision,
                            enrolment=enrolment, is_done=module.id in services.completed_module_ids(enrolment),
                            previous_module=previous_module, next_module=next_module,
-                           action_form=ActionForm())
+                           quiz=quiz, quiz_status=quiz_services.quiz_status(enrolment, quiz)
+                           if quiz and enrolment else None, action_form=ActionForm())
 
 
 @courses_bp.post("/courses/<slug>/modules/<key>/complete")
@@ -105,7 +114,10 @@ def complete(slug: str, key: str):
         abort(403)
     progress = services.complete_module(enrolment, module)
     if progress.complete:
-        flash(_("You have completed every module of %(title)s.", title=course.title), "success")
+        if enrolment.completed_at is None:
+            flash(_("You have completed every module. Pass the final exam to complete the course."), "success")
+        else:
+            flash(_("You have completed every module of %(title)s.", title=course.title), "success")
         return redirect(url_for("courses.course", slug=slug))
     flash(_("Module marked as complete (%(done)d of %(total)d).", done=progress.done, total=progress.total),
           "success")

@@ -1,7 +1,7 @@
 """Error pages in the user's language that say what happened and leak nothing about the internals."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,10 @@ MESSAGES = {
 }
 
 
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
 def render_error(status: int, detail=None):
     title, message = MESSAGES.get(status, MESSAGES[500])
     return render_template("errors/error.html", status=status, title=title,
@@ -29,8 +33,11 @@ def render_error(status: int, detail=None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, _l("The form had expired or was sent from elsewhere, so nothing was "
-                                    "changed. Reload the page and try again."))
+        message = _l("The form had expired or was sent from elsewhere, so nothing was changed. Reload the "
+                     "page and try again.")
+        if wants_json():  # the quiz autosave script shows the message instead of a page
+            return jsonify(ok=False, reason="csrf", message=str(message)), 400
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -9,6 +9,7 @@ from flask_babel import format_datetime, get_locale
 from lms.site.forms import LanguageForm
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+MOMENT_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM yyyy, HH:mm"}
 
 
 def _lang() -> str:
@@ -21,8 +22,16 @@ def format_day(value: datetime | None) -> str:
     return format_datetime(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["vi"]))
 
 
+def format_moment(value: datetime | None) -> str:
+    """A date and time on the province's clock (Asia/Ho_Chi_Minh), as people there write it."""
+    if value is None:
+        return ""
+    return format_datetime(value, MOMENT_PATTERNS.get(_lang(), MOMENT_PATTERNS["vi"]))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
 
     @app.context_processor
     def inject_language():
