@@ -8,5 +8,6 @@ lms_cli = AppGroup("lms", help="Training platform commands.")
 def register_commands(app: Flask) -> None:
     from lms.accounts import cli as _accounts_cli  # noqa: F401 - importing registers the commands
     from lms.courses import cli as _courses_cli  # noqa: F401
+    from lms.quizzes import cli as _quizzes_cli  # noqa: F401
 
     app.cli.add_command(lms_cli)
