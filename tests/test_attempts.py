@@ -290,6 +290,17 @@ def test_an_abandoned_timed_attempt_is_graded_by_the_sweep(setup, app, runner):
     assert runner.invoke(args=["lms", "close-overdue-attempts"]).output.startswith("graded 0")
 
 
+def test_another_trainees_visit_grades_an_abandoned_attempt_without_cron(setup, app, make, login):
+    course, _trainee, _enrolment, client = setup(quiz="  time_limit_minutes: 10\n")
+    attempt = start(client, course)
+    _expire(attempt, seconds_ago=app.config["QUIZ_GRACE_SECONDS"] + 1)
+    other = app.test_client()
+    login(other, make.trainee())
+    other.get(f"/courses/{course.slug}/quizzes/khung-phap-ly")
+    db.session.refresh(attempt)
+    assert attempt.state is AttemptState.GRADED and attempt.submitted_by_deadline
+
+
 def test_editing_a_question_later_never_changes_a_recorded_attempt(setup):
     course, _trainee, _enrolment, client = setup()
     attempt = start(client, course)

@@ -279,12 +279,12 @@ def close_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
     return True
 
 
-def close_overdue_attempts(now: datetime | None = None) -> int:
-    """Grade every attempt left open past its deadline: the trainee may never come back."""
+def close_overdue_attempts(now: datetime | None = None, limit: int | None = None) -> int:
+    """Grade attempts left open past their deadline: the trainee may never come back."""
     now = now or utcnow()
     ids = list(db.session.scalars(select(Attempt.id).where(
         Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline_at.is_not(None),
-        Attempt.deadline_at < now - grace())))
+        Attempt.deadline_at < now - grace()).order_by(Attempt.deadline_at).limit(limit)))
     return sum(1 for attempt_id in ids if close_if_overdue(db.session.get(Attempt, attempt_id), now))
 
 
