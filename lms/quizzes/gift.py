@@ -222,11 +222,13 @@ def _parse_question(body: str, line: int, category: str, meta: dict, tags: list[
         problem(_l("points must be a number above 0."))
         return None
     meta_tags = [t.strip() for t in meta.get("tags", "").split(",") if t.strip()]
-    key = meta.get("id") or None
-    if key is not None and (not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", key) or key in taken):
-        key = None
+    key = meta.get("id") or ""
+    if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", key) and key not in taken:
+        taken.add(key)  # an id Moodle or our export wrote wins over one made from the name
+    else:
+        key = _question_id(name, prompt, taken)
     return QuestionSpec(
-        key=key if key is not None and not taken.add(key) else _question_id(name, prompt, taken),
+        key=key,
         qtype=kind, category=meta.get("category", category)[:100], tags=tags + meta_tags, points=points_value,
         prompt_markdown=_as_markdown(prompt, fmt), explanation_markdown=general_feedback,
         legal_source=meta.get("source", ""), spec=spec, origin=GIFT_ORIGIN, line=line)
