@@ -367,3 +367,9 @@ def test_answers_are_one_row_per_slot(setup):
                     headers=JSON)
     assert db.session.scalar(select(func.count(AttemptAnswer.id))
                              .where(AttemptAnswer.attempt_id == attempt.id)) == len(attempt.answers)
+
+
+def test_the_overview_says_how_many_questions_an_attempt_has(setup):
+    course, _trainee, _enrolment, client = setup()  # the module quiz draws its whole category
+    page = client.get(f"/courses/{course.slug}/quizzes/khung-phap-ly").get_data(as_text=True)
+    assert re.search(r"<dd>7</dd>", page)

@@ -16,10 +16,10 @@ from lms.courses.models import Course, Module
 from lms.courses.rendering import render_fragment
 from lms.extensions import db
 from lms.quizzes.bank_files import QuestionSpec, QuizSpec
+from lms.quizzes.gift import GIFT_ORIGIN, GiftProblem, parse_gift, write_gift
 from lms.quizzes.models import GradingMethod, Question, Quiz, QuizDrawRule, ReviewPolicy
 
 CONTENT_ORIGIN_PREFIX = "questions/"
-GIFT_ORIGIN = "gift"
 
 
 @dataclass
@@ -125,6 +125,13 @@ def available_by_category(course: Course) -> Counter:
     return Counter(dict(rows))
 
 
+def questions_per_attempt(quiz: Quiz) -> int:
+    """How many questions an attempt at this quiz draws, as the bank stands now."""
+    available = available_by_category(quiz.course)
+    return sum(min(rule.count or available.get(rule.category, 0), available.get(rule.category, 0))
+               for rule in quiz.draw_rules)
+
+
 def check_draw_rules(course: Course, specs: list[QuizSpec]) -> None:
     """Every quiz must be able to draw what it asks for, from the bank as it stands after this import."""
     available = available_by_category(course)
@@ -159,8 +166,6 @@ class GiftImportError(Exception):
 def import_gift(text: str, course: Course, *, category: str | None = None,
                 skip_unsupported: bool = False) -> GiftImportReport:
     """Import a Moodle GIFT file into a course's bank, all or nothing."""
-    from lms.quizzes.gift import GiftProblem, parse_gift
-
     parsed = parse_gift(text, category=category)
     problems = parsed.errors + ([] if skip_unsupported else parsed.unsupported)
     existing = course_questions(course)
@@ -186,7 +191,5 @@ def import_gift(text: str, course: Course, *, category: str | None = None,
 
 
 def export_gift(course: Course) -> tuple[str, list[str]]:
-    from lms.quizzes.gift import write_gift
-
     questions = [q for q in course_questions(course).values() if not q.retired]
     return write_gift(questions)

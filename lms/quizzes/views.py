@@ -9,7 +9,7 @@ from lms.courses import services as course_services
 from lms.courses.models import Course, Enrolment
 from lms.db import utcnow
 from lms.extensions import db
-from lms.quizzes import grading, services
+from lms.quizzes import banks, grading, services
 from lms.quizzes.forms import AttemptForm
 from lms.quizzes.models import Attempt
 from lms.site.errors import wants_json
@@ -54,7 +54,7 @@ def overview(slug: str, key: str):
         flash(_("Enrol in the course to take its quizzes."), "info")
         return redirect(url_for("courses.course", slug=slug))
     status = services.quiz_status(enrolment, quiz) if enrolment else None
-    question_count = sum(rule.count or 0 for rule in quiz.draw_rules)
+    question_count = banks.questions_per_attempt(quiz)
     return render_template("quizzes/overview.html", course=course, quiz=quiz, status=status,
                            enrolment=enrolment, question_count=question_count, action_form=ActionForm())
 
