@@ -6,9 +6,13 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run db translations test test-postgres browser extract-messages clean
+.PHONY: setup run db translations test test-postgres browser pdf-libs extract-messages clean
 
-setup: $(VENV)/.installed translations
+setup: pdf-libs $(VENV)/.installed translations
+
+# Pango and HarfBuzz for WeasyPrint (certificate PDFs), from the system's packages.
+pdf-libs:
+	@bash scripts/ensure-pdf-libs.sh
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
