@@ -45,6 +45,34 @@ class BaseConfig:
     QUIZ_GRACE_SECONDS = int(os.environ.get("LMS_QUIZ_GRACE_SECONDS", "30"))
 
     CONTENT_DIR = Path(os.environ.get("LMS_CONTENT_DIR", BASE_DIR / "content"))
+    # Stored files (certificate PDFs, uploads) go through lms.storage; see README "Configuration".
+    STORAGE_BACKEND = os.environ.get("LMS_STORAGE_BACKEND", "filesystem")
+    STORAGE_DIR = Path(os.environ.get("LMS_STORAGE_DIR", INSTANCE_DIR / "storage"))
+
+    # The address printed on certificates and in their QR codes: it must be the one the public reaches.
+    PUBLIC_URL = os.environ.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000")
+    # Who issues certificates and signs them, as printed (and recorded on each certificate at issue).
+    CERTIFICATE_AUTHORITY = os.environ.get("LMS_CERTIFICATE_AUTHORITY", "Ủy ban nhân dân tỉnh")
+    CERTIFICATE_ISSUER = os.environ.get("LMS_CERTIFICATE_ISSUER", "Ban Thi đua – Khen thưởng tỉnh")
+    CERTIFICATE_SIGNATORY_NAME = os.environ.get("LMS_CERTIFICATE_SIGNATORY_NAME", "")
+    CERTIFICATE_SIGNATORY_TITLE = os.environ.get("LMS_CERTIFICATE_SIGNATORY_TITLE", "Trưởng ban")
+    CERTIFICATE_PLACE = os.environ.get("LMS_CERTIFICATE_PLACE", "")  # "Hà Giang" in "Hà Giang, ngày …"
+    CERTIFICATE_SERIAL_PREFIX = os.environ.get("LMS_CERTIFICATE_SERIAL_PREFIX", "CN")
+    # Days before expiry at which a holder is reminded by email, each once.
+    CERTIFICATE_REMINDER_DAYS = tuple(sorted(
+        {int(day) for day in os.environ.get("LMS_CERTIFICATE_REMINDER_DAYS", "60,30,7").split(",") if day.strip()},
+        reverse=True))
+    RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "30 per minute")  # per client address
+
+    # Outgoing mail (expiry reminders). Without MAIL_SERVER nothing is sent and nothing is recorded as sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_STARTTLS = os.environ.get("MAIL_USE_STARTTLS", "") in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "") in ("1", "true", "yes")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@localhost")
+    MAIL_TIMEOUT_SECONDS = 20
     PREFERRED_URL_SCHEME = "http"
     SEND_FILE_MAX_AGE_DEFAULT = 60 * 60 * 24 * 7
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -55,6 +83,7 @@ class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
     DEBUG = False  # the debugger is opt-in (FLASK_DEBUG=1): it executes code for anyone who can reach it
     DEMO_DATA_ALLOWED = True
+    CERTIFICATE_SIGNATORY_NAME = os.environ.get("LMS_CERTIFICATE_SIGNATORY_NAME", "Hoàng Văn Minh (mẫu)")
 
 
 class TestingConfig(BaseConfig):
@@ -102,6 +131,11 @@ def load_config(env_name: str | None = None, overrides: dict | None = None) -> d
             raise ConfigurationError(
                 "Production needs DATABASE_URL, e.g. postgresql+psycopg://lms:…@127.0.0.1/lms"
             )
+        if not os.environ.get("LMS_PUBLIC_URL") and "PUBLIC_URL" not in (overrides or {}):
+            raise ConfigurationError(
+                "Production needs LMS_PUBLIC_URL, the address the public reaches the platform at "
+                "(it is printed on certificates and in their QR codes), e.g. https://taphuan.example.gov.vn"
+            )
     else:
         if not settings.get("SQLALCHEMY_DATABASE_URI"):
             INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -109,6 +143,7 @@ def load_config(env_name: str | None = None, overrides: dict | None = None) -> d
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _instance_secret(env_name)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
     return settings
 
 

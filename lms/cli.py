@@ -7,6 +7,7 @@ lms_cli = AppGroup("lms", help="Training platform commands.")
 
 def register_commands(app: Flask) -> None:
     from lms.accounts import cli as _accounts_cli  # noqa: F401 - importing registers the commands
+    from lms.certificates import cli as _certificates_cli  # noqa: F401
     from lms.courses import cli as _courses_cli  # noqa: F401
     from lms.quizzes import cli as _quizzes_cli  # noqa: F401
 

@@ -151,3 +151,17 @@ def units_in_tree_order() -> list[tuple[OrgUnit, int]]:
 
     walk(None, 0)
     return ordered
+
+
+def unit_subtree_ids(unit_id: int) -> set[int]:
+    """A unit and everything under it: filters "by unit" include the sub-units."""
+    children: dict[int | None, list[int]] = {}
+    for child_id, parent_id in db.session.execute(select(OrgUnit.id, OrgUnit.parent_id)):
+        children.setdefault(parent_id, []).append(child_id)
+    found, frontier = {unit_id}, [unit_id]
+    while frontier:
+        for child_id in children.get(frontier.pop(), []):
+            if child_id not in found:
+                found.add(child_id)
+                frontier.append(child_id)
+    return found

@@ -77,18 +77,27 @@ class ModuleRevision(TimestampMixin, db.Model):
 
 
 class Enrolment(TimestampMixin, db.Model):
+    """One cycle of one person's study of one course.
+
+    Recertification starts cycle 2, 3, … with fresh progress and attempts; earlier cycles, their attempts
+    and their certificates stay as they were. The current cycle is the one with the highest number.
+    """
+
     __tablename__ = "enrolment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    cycle: Mapped[int] = mapped_column(default=1, server_default="1")
     self_enrolled: Mapped[bool] = mapped_column(default=True)
     completed_at: Mapped[datetime | None]
+    # Set when the course was completed at an in-person training class rather than online.
+    completion_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     course: Mapped[Course] = relationship()
     completions: Mapped[list[ModuleCompletion]] = relationship(back_populates="enrolment")
 
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "cycle"),)
 
 
 class ModuleCompletion(db.Model):

@@ -113,8 +113,10 @@ def published_revision(module: Module) -> ModuleRevision | None:
 # --- visibility ------------------------------------------------------------------------------------------
 
 def find_enrolment(user: User, course: Course) -> Enrolment | None:
+    """The current cycle of the person's enrolment in the course (recertification adds cycles)."""
     return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
-                                                     Enrolment.course_id == course.id))
+                                                     Enrolment.course_id == course.id)
+                             .order_by(Enrolment.cycle.desc()).limit(1))
 
 
 def enrolled_course_ids(user: User) -> set[int]:
@@ -210,7 +212,33 @@ def complete_module(enrolment: Enrolment, module: Module) -> Progress:
     record_module_completion(enrolment, module)
     progress = refresh_course_completion(enrolment)
     db.session.commit()
+    after_commit(enrolment)
     return progress
+
+
+def after_commit(enrolment: Enrolment) -> None:
+    """Once a completion is safely committed, its certificate is issued (separately: see there why)."""
+    if enrolment.completed_at is not None:
+        from lms.certificates.services import issue_after_completion
+
+        issue_after_completion(enrolment)
+
+
+def start_new_cycle(previous: Enrolment) -> Enrolment:
+    """Recertification: a fresh cycle (no progress, no attempts) after a completed one, which stays as it is."""
+    if previous.completed_at is None:
+        raise EnrolmentRefused(previous.course_id)
+    enrolment = Enrolment(user_id=previous.user_id, course_id=previous.course_id, cycle=previous.cycle + 1,
+                          self_enrolled=previous.self_enrolled)
+    db.session.add(enrolment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # renewed in another tab at the same moment: that cycle is the one
+        db.session.rollback()
+        return db.session.scalar(select(Enrolment).where(
+            Enrolment.user_id == previous.user_id, Enrolment.course_id == previous.course_id,
+            Enrolment.cycle == previous.cycle + 1))
+    return enrolment
 
 
 def record_module_completion(enrolment: Enrolment, module: Module) -> None:
@@ -234,8 +262,13 @@ def refresh_course_completion(enrolment: Enrolment) -> Progress:
 
 
 def dashboard_enrolments(user: User) -> list[tuple[Enrolment, Progress]]:
+    """The current cycle of each of the person's courses, most recent first."""
+    current = (select(Enrolment.course_id, func.max(Enrolment.cycle).label("cycle"))
+               .where(Enrolment.user_id == user.id).group_by(Enrolment.course_id).subquery())
     enrolments = list(db.session.scalars(
-        select(Enrolment).where(Enrolment.user_id == user.id).order_by(Enrolment.created_at.desc())))
+        select(Enrolment).join(current, (Enrolment.course_id == current.c.course_id)
+                               & (Enrolment.cycle == current.c.cycle))
+        .where(Enrolment.user_id == user.id).order_by(Enrolment.created_at.desc())))
     progress = progress_for(enrolments)
     return [(e, progress[e.id]) for e in enrolments]
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from lms.certificates.services import current_certificate
 from lms.courses import services
 from lms.courses.models import Course, EnrolmentPolicy, Module
 from lms.extensions import db
@@ -59,7 +60,9 @@ def course(slug: str):
     next_module = next((m for m in course.active_modules if m.id not in done), None)
     quizzes = quiz_services.course_quizzes(course)
     final_exam = next((q for q in quizzes if q.is_final), None)
+    certificate = current_certificate(enrolment.id) if enrolment and enrolment.completed_at else None
     return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
+                           certificate=certificate,
                            done=done, next_module=next_module, action_form=ActionForm(),
                            can_read=services.can_read_modules(current_user, course),
                            module_quizzes={q.module_id: q for q in quizzes if q.module_id},

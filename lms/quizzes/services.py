@@ -263,6 +263,7 @@ def submit_attempt(attempt: Attempt, seq: int, form, now: datetime | None = None
     _write_responses(attempt, responses, now)
     _submit_and_grade(attempt, now, submitted_at=now, by_deadline=False)
     db.session.commit()
+    course_services.after_commit(db.session.get(Enrolment, attempt.enrolment_id))
     return SubmitOutcome(attempt)
 
 
@@ -276,7 +277,19 @@ def close_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
         db.session.refresh(attempt)
         return False
     db.session.commit()
+    course_services.after_commit(db.session.get(Enrolment, attempt.enrolment_id))
     return True
+
+
+def close_open_attempts(enrolment: Enrolment, now: datetime | None = None) -> int:
+    """Grade, with what was saved, the attempts still open in a cycle that is being left behind."""
+    now = now or utcnow()
+    open_attempts = list(db.session.scalars(select(Attempt).where(
+        Attempt.enrolment_id == enrolment.id, Attempt.state == AttemptState.IN_PROGRESS)))
+    closed = sum(1 for attempt in open_attempts
+                 if _submit_and_grade(attempt, now, submitted_at=now, by_deadline=False))
+    db.session.commit()
+    return closed
 
 
 def close_overdue_attempts(now: datetime | None = None, limit: int | None = None) -> int:

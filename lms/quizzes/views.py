@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.courses import services as course_services
+from lms.certificates.services import current_certificate
 from lms.courses.models import Course, Enrolment
 from lms.db import utcnow
 from lms.extensions import db
@@ -161,6 +162,8 @@ def result(attempt_id: int):
     quiz = attempt.quiz
     enrolment = db.session.get(Enrolment, attempt.enrolment_id)
     status = services.quiz_status(enrolment, quiz, utcnow())
+    certificate = current_certificate(enrolment.id) if enrolment.completed_at else None
     return render_template("quizzes/result.html", attempt=attempt, quiz=quiz, course=quiz.course,
                            status=status, review=services.review_allowed(attempt), enrolment=enrolment,
+                           certificate=certificate,
                            number=grading.format_number, action_form=ActionForm())

@@ -1,10 +1,10 @@
 """Template helpers: dates as people in Vietnam write them, the current language, the language switch."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 from lms.site.forms import LanguageForm
 
@@ -16,9 +16,11 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
-def format_day(value: datetime | None) -> str:
+def format_day(value: datetime | date | None) -> str:
     if value is None:
         return ""
+    if not isinstance(value, datetime):  # a calendar day (valid until, completed on): no clock to convert
+        return format_date(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["vi"]))
     return format_datetime(value, DATE_PATTERNS.get(_lang(), DATE_PATTERNS["vi"]))
 
 

@@ -1,0 +1,65 @@
+"""`lms preview-certificate`, `lms issue-certificates` and `lms send-reminders`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from lms.certificates import services
+from lms.cli import lms_cli
+from lms.courses.models import Course
+from lms.extensions import db
+from lms.mail import MailNotConfigured
+
+
+def _course_or_fail(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}; import the course first")
+    return course
+
+
+@lms_cli.command("preview-certificate")
+@click.option("--name", required=True, help="The holder's name to print, e.g. 'Lường Thị Đào'.")
+@click.option("--course", "slug", required=True, help="The course slug.")
+@click.option("--unit", default="", help="The unit to print under the name.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def preview_certificate_command(name: str, slug: str, unit: str, out: Path) -> None:
+    """Render a sample certificate (marked SAMPLE, not recorded) to check the template and the fonts."""
+    pdf = services.preview_pdf(holder_name=name, course=_course_or_fail(slug), unit_name=unit)
+    out.write_bytes(pdf)
+    click.echo(f"wrote {out} ({len(pdf) // 1024} KiB); nothing was recorded")
+
+
+@lms_cli.command("issue-certificates")
+@click.option("--course", "slug", default=None, help="Only this course.")
+def issue_certificates_command(slug: str | None) -> None:
+    """Issue the certificates that completed enrolments lack (safe to repeat)."""
+    course = _course_or_fail(slug) if slug else None
+    pending = services.completions_without_certificate(course)
+    issued = failed = 0
+    with click.progressbar(pending, label="issuing certificates", show_pos=True) as bar:
+        for enrolment_id in bar:
+            if services.issue_one_missing(enrolment_id):
+                issued += 1
+            else:
+                failed += 1
+    click.echo(f"issued {issued} certificate(s)" + (f"; {failed} failed (see the log)" if failed else ""))
+    if failed:
+        raise SystemExit(1)
+
+
+@lms_cli.command("send-reminders")
+def send_reminders_command() -> None:
+    """Email holders whose certificates expire soon (each reminder once; safe to run from cron)."""
+    from lms.certificates.reminders import send_reminders
+
+    try:
+        report = send_reminders()
+    except MailNotConfigured as missing:
+        raise click.ClickException(f"{missing}; set MAIL_SERVER (and MAIL_PORT, MAIL_FROM) to send reminders")
+    click.echo(f"sent {report.sent} reminder(s)" + (f"; {report.failed} failed, retried next run"
+                                                     if report.failed else ""))
+    if report.failed:
+        raise SystemExit(1)
