@@ -105,8 +105,8 @@ def database_url(migrated_database, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
-    app = _app_for(database_url)
+def app(database_url, tmp_path):
+    app = _app_for(database_url, STORAGE_DIR=tmp_path / "storage")
     limiter.reset()
     with app.app_context():
         yield app

@@ -25,9 +25,18 @@ def test_production_refuses_a_missing_database_url(monkeypatch):
         load_config("production")
 
 
-def test_production_starts_with_both_and_secures_the_cookie(monkeypatch):
+def test_production_refuses_a_missing_public_url(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgres://lms@127.0.0.1/lms")
+    monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="LMS_PUBLIC_URL"):
+        load_config("production")
+
+
+def test_production_starts_with_all_three_and_secures_the_cookie(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgres://lms@127.0.0.1/lms")
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://taphuan.example.gov.vn/")
     settings = load_config("production")
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")

@@ -28,5 +28,5 @@ def test_constraints_carry_their_conventional_names(app):
         inspector = db.inspect(conn)
         uniques = {c["name"] for c in inspector.get_unique_constraints("enrolment")}
         foreign = {c["name"] for c in inspector.get_foreign_keys("module_completion")}
-    assert "uq_enrolment_user_id_course_id" in uniques
+    assert "uq_enrolment_user_id_course_id_cycle" in uniques
     assert "fk_module_completion_enrolment_id_enrolment" in foreign

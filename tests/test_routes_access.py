@@ -8,7 +8,9 @@ import pytest
 
 from lms.accounts.models import Role
 from lms.courses import services as course_services
+from lms.certificates import services as certificate_services
 from lms.quizzes import services as quiz_services
+from tests.certificate_helpers import complete_course
 
 ROLES = ("anonymous", "trainee", "trainer", "admin")
 LOGIN = "login"  # a redirect to the sign-in page
@@ -44,6 +46,23 @@ EXPECTED = {
     ("quizzes.save", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
     ("quizzes.submit", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
     ("quizzes.result", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
+    # Certificates: the one in the URL belongs to another trainee; only admins see others' certificates.
+    ("certificates.mine", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("certificates.download", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("certificates.renew", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
+    # Verification is public: no login, for anyone holding the code.
+    ("certificates.verify_form", "GET"): dict.fromkeys(ROLES, 200),
+    ("certificates.verify", "GET"): dict.fromkeys(ROLES, 200),
+    ("certificate_admin.register", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("certificate_admin.download_zip", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("certificate_admin.detail", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    # An empty form: the admin is shown what is missing, nothing changes.
+    ("certificate_admin.revoke", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 400},
+    ("certificate_admin.reissue", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 400},
+    ("certificate_admin.issue_in_person", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403,
+                                                   "admin": 200},
+    ("certificate_admin.issue_in_person", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403,
+                                                    "admin": 200},
 }
 
 
@@ -53,9 +72,9 @@ def _routes(app):
             yield rule, method
 
 
-def _url_for_rule(rule, course, attempt_id: int) -> str:
+def _url_for_rule(rule, course, attempt_id: int, certificate) -> str:
     values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key,
-              "attempt_id": str(attempt_id)}
+              "attempt_id": str(attempt_id), "certificate_id": str(certificate.id), "code": certificate.code}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule.rule)
 
 
@@ -72,12 +91,14 @@ def test_every_route_answers_each_role_as_expected(app, make, login, course, rol
     owner = make.trainee()
     quiz = quiz_services.find_quiz(course, course.active_modules[0].key)
     attempt = quiz_services.start_attempt(course_services.enrol(owner, course), quiz)
+    certificate = complete_course(make.trainee(), course).id
+    certificate = certificate_services.current_certificate(certificate)
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
-        url = _url_for_rule(rule, course, attempt.id)
+        url = _url_for_rule(rule, course, attempt.id, certificate)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

@@ -31,13 +31,14 @@ def browser():
 
 
 @pytest.fixture
-def live_server(database_url):
+def live_server(database_url, tmp_path):
     """The real app (CSRF on) with the shipped content and demo accounts, served from a thread."""
-    app = _app_for(database_url, WTF_CSRF_ENABLED=True)
+    app = _app_for(database_url, WTF_CSRF_ENABLED=True, STORAGE_DIR=tmp_path / "storage")
     with app.app_context():
         course_services.import_content(ROOT / "content")
         seed_demo()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # what the QR codes point at
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
