@@ -58,7 +58,8 @@ def send_reminders_command() -> None:
     try:
         report = send_reminders()
     except MailNotConfigured as missing:
-        raise click.ClickException(f"{missing}; set MAIL_SERVER (and MAIL_PORT, MAIL_FROM) to send reminders")
+        raise click.ClickException(
+            f"{missing}; set MAIL_SERVER (and MAIL_PORT, MAIL_FROM) to send reminders") from missing
     click.echo(f"sent {report.sent} reminder(s)" + (f"; {report.failed} failed, retried next run"
                                                      if report.failed else ""))
     if report.failed:
