@@ -5,6 +5,20 @@ from flask.cli import AppGroup
 lms_cli = AppGroup("lms", help="Training platform commands.")
 
 
+def course_or_fail(slug: str):
+    """The course with this slug, or a clear message and a non-zero exit for the shell."""
+    import click
+    from sqlalchemy import select
+
+    from lms.courses.models import Course
+    from lms.extensions import db
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise click.ClickException(f"no course with the slug {slug!r}; import the course first")
+    return course
+
+
 def register_commands(app: Flask) -> None:
     from lms.accounts import cli as _accounts_cli  # noqa: F401 - importing registers the commands
     from lms.certificates import cli as _certificates_cli  # noqa: F401

@@ -48,3 +48,20 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+def insert_ignoring_conflicts(session, entity, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; True when the row went in.
+
+    This is how a race is settled without savepoints (which pysqlite handles badly): the second of two
+    identical inserts simply does nothing, and the caller reads what the first one wrote.
+    """
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    # Ask for the new row back rather than trusting rowcount, which psycopg reports as -1 for this statement.
+    table = getattr(entity, "__table__", entity)
+    key = list(table.primary_key.columns)[0]
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None

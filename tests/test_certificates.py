@@ -420,3 +420,34 @@ def test_nobody_renews_someone_elses_certificate(client, make, login, certificat
     db.session.commit()
     login(client, make.trainee())
     assert client.post(f"/certificates/{certificate.id}/renew").status_code == 404
+
+
+def _issue_in_own_context(app, enrolment_id: int) -> tuple[int, str]:
+    with app.app_context():
+        try:
+            issued = services.commit_issue(db.session.get(Enrolment, enrolment_id))
+            return issued.id, issued.serial
+        finally:
+            db.session.remove()
+
+
+def test_parallel_issues_give_one_certificate_per_completion_and_distinct_serials(app, make, course, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lms.courses import services as course_services
+
+    monkeypatch.setattr(course_services, "after_commit", lambda enrolment: None)  # issue below, in parallel
+    enrolment_ids = [complete_course(make.trainee(), course).id for _ in range(3)]
+    jobs = [enrolment_id for enrolment_id in enrolment_ids for _ in range(3)]  # each completion thrice
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda enrolment_id: (enrolment_id, _issue_in_own_context(app, enrolment_id)),
+                                jobs))
+    db.session.expire_all()
+    by_enrolment: dict[int, set[int]] = {}
+    for enrolment_id, (certificate_id, _serial) in results:
+        by_enrolment.setdefault(enrolment_id, set()).add(certificate_id)
+    assert all(len(ids) == 1 for ids in by_enrolment.values())  # issuing again returned the same one
+    serials = list(db.session.scalars(select(Certificate.serial)))
+    assert len(serials) == 3 and len(set(serials)) == 3
+    stored = [c.pdf_key for c in db.session.scalars(select(Certificate))]
+    assert [key for key in stored if not get_storage().exists(key)] == [], sorted(p.name for p in get_storage().root.rglob("*"))

@@ -4,20 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from lms.certificates import services
-from lms.cli import lms_cli
-from lms.courses.models import Course
-from lms.extensions import db
+from lms.cli import course_or_fail, lms_cli
 from lms.mail import MailNotConfigured
-
-
-def _course_or_fail(slug: str) -> Course:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        raise click.ClickException(f"no course with the slug {slug!r}; import the course first")
-    return course
 
 
 @lms_cli.command("preview-certificate")
@@ -27,7 +17,7 @@ def _course_or_fail(slug: str) -> Course:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def preview_certificate_command(name: str, slug: str, unit: str, out: Path) -> None:
     """Render a sample certificate (marked SAMPLE, not recorded) to check the template and the fonts."""
-    pdf = services.preview_pdf(holder_name=name, course=_course_or_fail(slug), unit_name=unit)
+    pdf = services.preview_pdf(holder_name=name, course=course_or_fail(slug), unit_name=unit)
     out.write_bytes(pdf)
     click.echo(f"wrote {out} ({len(pdf) // 1024} KiB); nothing was recorded")
 
@@ -36,7 +26,7 @@ def preview_certificate_command(name: str, slug: str, unit: str, out: Path) -> N
 @click.option("--course", "slug", default=None, help="Only this course.")
 def issue_certificates_command(slug: str | None) -> None:
     """Issue the certificates that completed enrolments lack (safe to repeat)."""
-    course = _course_or_fail(slug) if slug else None
+    course = course_or_fail(slug) if slug else None
     pending = services.completions_without_certificate(course)
     issued = failed = 0
     with click.progressbar(pending, label="issuing certificates", show_pos=True) as bar:

@@ -13,15 +13,13 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate, CertificateReminder, CertificateStatus
 from lms.certificates.pdf import format_code, short_date
 from lms.certificates.services import local_today
 from lms.courses.models import Enrolment
-from lms.db import utcnow
+from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
 from lms.mail import compose, smtp_connection
 
@@ -63,10 +61,8 @@ def due_reminders(today: date) -> list[tuple[Certificate, int, list[int]]]:
 
 
 def _claim(certificate_id: int, days_before: int) -> bool:
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    claimed = db.session.execute(insert(CertificateReminder).values(
-        certificate_id=certificate_id, days_before=days_before, claimed_at=utcnow(), sent_to="")
-        .on_conflict_do_nothing()).rowcount == 1
+    claimed = insert_ignoring_conflicts(db.session, CertificateReminder, certificate_id=certificate_id,
+                                        days_before=days_before, claimed_at=utcnow(), sent_to="")
     db.session.commit()
     return claimed
 
@@ -124,7 +120,5 @@ def send_reminders(today: date | None = None) -> ReminderReport:
 
 
 def _claim_covered(certificate_id: int, days_before: int, now, email: str) -> None:
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    db.session.execute(insert(CertificateReminder).values(
-        certificate_id=certificate_id, days_before=days_before, claimed_at=now, sent_at=now, sent_to=email)
-        .on_conflict_do_nothing())
+    insert_ignoring_conflicts(db.session, CertificateReminder, certificate_id=certificate_id,
+                              days_before=days_before, claimed_at=now, sent_at=now, sent_to=email)

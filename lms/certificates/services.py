@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -25,7 +23,7 @@ from lms.audit.services import record_event
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.pdf import CertificateContent, render_certificate_pdf, verify_url
 from lms.courses.models import Course, Enrolment
-from lms.db import utcnow
+from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
 from lms.storage import get_storage
 
@@ -179,8 +177,7 @@ def _holder_now(user: User) -> HolderDetails:
 
 def _insert(values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: False when another certificate already holds the edition or serial."""
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    return db.session.execute(insert(Certificate).values(**values).on_conflict_do_nothing()).rowcount == 1
+    return insert_ignoring_conflicts(db.session, Certificate, **values)
 
 
 def _next_serial_number(year: int) -> int:

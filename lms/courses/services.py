@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -15,7 +13,7 @@ from lms.courses.content_files import CourseSpec, load_content
 from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, ModuleCompletion,
                                 ModuleRevision)
 from lms.courses.rendering import render_markdown
-from lms.db import utcnow
+from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
 from lms.quizzes.banks import apply_course_bank, apply_course_quizzes
 from lms.quizzes.results import final_exam_of, quiz_passed
@@ -245,10 +243,8 @@ def record_module_completion(enrolment: Enrolment, module: Module) -> None:
     """Within the caller's transaction; the same click arriving twice inserts one row."""
     if module.course_id != enrolment.course_id:
         raise ValueError("module belongs to another course")
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    db.session.execute(insert(ModuleCompletion).values(enrolment_id=enrolment.id, module_id=module.id,
-                                                       completed_at=utcnow())
-                       .on_conflict_do_nothing(index_elements=["enrolment_id", "module_id"]))
+    insert_ignoring_conflicts(db.session, ModuleCompletion, enrolment_id=enrolment.id, module_id=module.id,
+                              completed_at=utcnow())
 
 
 def refresh_course_completion(enrolment: Enrolment) -> Progress:

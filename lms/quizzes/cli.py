@@ -4,19 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from lms.cli import lms_cli
-from lms.courses.models import Course
-from lms.extensions import db
+from lms.cli import course_or_fail, lms_cli
 from lms.quizzes import banks, services
-
-
-def _course_or_fail(slug: str) -> Course:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        raise click.ClickException(f"no course with the slug {slug!r}; import the course first")
-    return course
 
 
 @lms_cli.command("import-gift")
@@ -27,7 +17,7 @@ def _course_or_fail(slug: str) -> Course:
               help="Import the rest when some questions (essay, gaps in the text) cannot be represented.")
 def import_gift_command(file: Path, slug: str, category: str | None, skip_unsupported: bool) -> None:
     """Import questions from a Moodle GIFT file, all or nothing."""
-    course = _course_or_fail(slug)
+    course = course_or_fail(slug)
     try:
         text = file.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -50,7 +40,7 @@ def import_gift_command(file: Path, slug: str, category: str | None, skip_unsupp
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export_gift_command(slug: str, file: Path) -> None:
     """Write a course's question bank as a Moodle GIFT file."""
-    text, skipped = banks.export_gift(_course_or_fail(slug))
+    text, skipped = banks.export_gift(course_or_fail(slug))
     file.write_text(text, encoding="utf-8")
     for key in skipped:
         click.echo(f"left out {key}: GIFT has no ordering questions", err=True)
