@@ -335,6 +335,7 @@ def reissue_certificate(certificate: Certificate, *, holder_name: str, unit_name
         raise CertificateRefused("Only a valid or expired certificate can be re-issued.")
     holder = HolderDetails(holder_name=holder_name.strip(), unit_name=unit_name.strip())
     enrolment = certificate.enrolment
+    new: Certificate | None = None
     try:
         new = _issue_edition(enrolment, edition=certificate.edition + 1, issued_by=actor, now=utcnow(),
                              holder=holder, previous=certificate)
@@ -354,7 +355,7 @@ def reissue_certificate(certificate: Certificate, *, holder_name: str, unit_name
         db.session.commit()
     except (CertificateRefused, IntegrityError) as refused:
         db.session.rollback()
-        if "new" in locals():
+        if new is not None:  # its PDF was stored before the change was refused
             get_storage().delete(new.pdf_key)
         if isinstance(refused, IntegrityError):
             raise CertificateRefused("The certificate changed meanwhile; reload the page.") from refused
