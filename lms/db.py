@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, func
+import enum
+
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 # Named constraints keep Alembic migrations readable and let SQLite batch operations find them.
@@ -39,6 +41,12 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def value_enum(cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """An enum stored as its value string with a named CHECK constraint: the database refuses unknown values."""
+    return Enum(cls, name=name, native_enum=False, create_constraint=True,
+                values_callable=lambda members: [m.value for m in members], length=length)
 
 
 class Base(DeclarativeBase):

@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import TimestampMixin
+from lms.db import TimestampMixin, value_enum
 from lms.extensions import db
 
 
@@ -28,12 +28,6 @@ class UnitType(str, enum.Enum):
     OTHER = "other"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as its value string with a named CHECK constraint, so the database refuses unknown values.
-    return Enum(cls, name=name, native_enum=False, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], length=32)
-
-
 class OrgUnit(TimestampMixin, db.Model):
     """A node of the province's unit tree: province → department or commune → unit."""
 
@@ -42,7 +36,7 @@ class OrgUnit(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    unit_type: Mapped[UnitType] = mapped_column(_enum(UnitType, "unit_type"))
+    unit_type: Mapped[UnitType] = mapped_column(value_enum(UnitType, "unit_type", 32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                                   index=True)
 
@@ -70,7 +64,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.TRAINEE)
+    role: Mapped[Role] = mapped_column(value_enum(Role, "role", 32), default=Role.TRAINEE)
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"),
                                                     index=True)
     active: Mapped[bool] = mapped_column(default=True)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import OrgUnit, User
 from lms.courses.models import Course, Enrolment
-from lms.db import utcnow
+from lms.db import utcnow, value_enum
 from lms.extensions import db
 
 
@@ -57,8 +57,7 @@ class Certificate(db.Model):
     valid_until: Mapped[date | None]  # None: does not expire
 
     status: Mapped[CertificateStatus] = mapped_column(
-        Enum(CertificateStatus, name="certificate_status", native_enum=False, create_constraint=True,
-             values_callable=lambda e: [m.value for m in e], length=16),
+        value_enum(CertificateStatus, "certificate_status"),
         default=CertificateStatus.VALID)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str] = mapped_column(Text, default="")

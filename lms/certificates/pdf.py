@@ -6,7 +6,6 @@ the files in `assets/` under the `lms-asset:` scheme; everything else is refused
 """
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,9 +50,6 @@ class AppAssetFetcher(URLFetcher):
         if not path.is_relative_to(ASSETS) or path.suffix not in ASSET_TYPES or not path.is_file():
             return None
         return path
-
-
-mimetypes.add_type("font/ttf", ".ttf")
 
 
 @dataclass(frozen=True)

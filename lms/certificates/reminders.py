@@ -46,11 +46,13 @@ def due_reminders(today: date) -> list[tuple[Certificate, int, list[int]]]:
                                          Enrolment.completed_at.is_not(None),
                                          Enrolment.id != Certificate.enrolment_id,
                                          Enrolment.completed_at > Certificate.issued_at)
-    candidates = db.session.scalars(select(Certificate).where(
+    candidates = list(db.session.scalars(select(Certificate).where(
         Certificate.status == CertificateStatus.VALID, Certificate.valid_until.is_not(None),
         Certificate.valid_until >= today, Certificate.valid_until <= today + timedelta(days=max(thresholds)),
-        ~renewed.exists()).order_by(Certificate.valid_until))
-    done = {(r.certificate_id, r.days_before) for r in db.session.scalars(select(CertificateReminder))}
+        ~renewed.exists()).order_by(Certificate.valid_until)))
+    done = {(certificate_id, days) for certificate_id, days in db.session.execute(
+        select(CertificateReminder.certificate_id, CertificateReminder.days_before)
+        .where(CertificateReminder.certificate_id.in_([c.id for c in candidates])))}
     due = []
     for certificate in candidates:
         days_left = (certificate.valid_until - today).days

@@ -278,12 +278,6 @@ def issue_in_person(*, user: User, course: Course, completed_on: date, note: str
     return certificate
 
 
-@dataclass(frozen=True)
-class IssueReport:
-    issued: int
-    failed: int
-
-
 def completions_without_certificate(course: Course | None = None) -> list[int]:
     has_one = select(Certificate.enrolment_id)
     query = select(Enrolment.id).where(Enrolment.completed_at.is_not(None), Enrolment.id.not_in(has_one))

@@ -3,10 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import TimestampMixin, utcnow
+from lms.db import TimestampMixin, utcnow, value_enum
 from lms.extensions import db
 
 
@@ -24,8 +24,7 @@ class Course(TimestampMixin, db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8), default="vi")
     enrolment_policy: Mapped[EnrolmentPolicy] = mapped_column(
-        Enum(EnrolmentPolicy, name="enrolment_policy", native_enum=False, create_constraint=True,
-             values_callable=lambda e: [m.value for m in e], length=16),
+        value_enum(EnrolmentPolicy, "enrolment_policy"),
         default=EnrolmentPolicy.OPEN)
     certificate_validity_months: Mapped[int | None]
     legal_basis_as_of: Mapped[str] = mapped_column(Text, default="")

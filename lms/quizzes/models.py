@@ -3,17 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.courses.models import Course, Module
-from lms.db import TimestampMixin, utcnow
+from lms.db import TimestampMixin, utcnow, value_enum
 from lms.extensions import db
-
-
-def _enum(cls, name: str):
-    return Enum(cls, name=name, native_enum=False, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], length=16)
 
 
 class Question(TimestampMixin, db.Model):
@@ -70,9 +65,9 @@ class Quiz(TimestampMixin, db.Model):
     time_limit_minutes: Mapped[int | None]
     max_attempts: Mapped[int | None]
     wait_minutes: Mapped[int] = mapped_column(default=0)
-    grading: Mapped[GradingMethod] = mapped_column(_enum(GradingMethod, "grading_method"),
+    grading: Mapped[GradingMethod] = mapped_column(value_enum(GradingMethod, "grading_method"),
                                                    default=GradingMethod.HIGHEST)
-    review: Mapped[ReviewPolicy] = mapped_column(_enum(ReviewPolicy, "review_policy"),
+    review: Mapped[ReviewPolicy] = mapped_column(value_enum(ReviewPolicy, "review_policy"),
                                                  default=ReviewPolicy.AFTER_EACH)
     retired: Mapped[bool] = mapped_column(default=False)
 
@@ -114,7 +109,7 @@ class Attempt(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]  # 1 for the first attempt at this quiz in this enrolment
-    state: Mapped[AttemptState] = mapped_column(_enum(AttemptState, "attempt_state"),
+    state: Mapped[AttemptState] = mapped_column(value_enum(AttemptState, "attempt_state"),
                                                 default=AttemptState.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime | None]  # kept by the server; None for untimed quizzes
