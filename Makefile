@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run db translations test test-postgres browser pdf-libs extract-messages clean
+.PHONY: setup run db translations test test-postgres browser pdf-libs extract-messages check-content clean
 
 setup: pdf-libs $(VENV)/.installed translations
 
@@ -36,7 +36,11 @@ run: db
 browser:
 	@bash scripts/ensure-chromium.sh
 
-test: setup browser
+# The courses in content/: structure, ids, sources, links and images, and that editions match.
+check-content: setup
+	$(FLASK) lms check-content
+
+test: setup browser check-content
 	$(BIN)/pytest
 
 test-postgres: setup browser

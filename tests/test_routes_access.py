@@ -37,6 +37,7 @@ EXPECTED = {
     ("courses.enrol", "POST"): {"anonymous": LOGIN, "trainee": 302, "trainer": 302, "admin": 302},
     # Not enrolled: a trainee is sent to the course page to enrol; trainers and admins read everything.
     ("courses.module", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
+    ("courses.course_file", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 200, "admin": 200},
     ("courses.complete", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
     # Quizzes: a trainee not enrolled is sent to the course page; staff may look at the settings.
     ("quizzes.overview", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
@@ -72,9 +73,10 @@ def _routes(app):
             yield rule, method
 
 
-def _url_for_rule(rule, course, attempt_id: int, certificate) -> str:
+def _url_for_rule(rule, course, attempt_id: int, certificate, file_digest: str = "0" * 32) -> str:
     values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key,
-              "attempt_id": str(attempt_id), "certificate_id": str(certificate.id), "code": certificate.code}
+              "attempt_id": str(attempt_id), "certificate_id": str(certificate.id), "code": certificate.code,
+              "digest": file_digest[:32], "name": "so-do.png"}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule.rule)
 
 
@@ -93,12 +95,14 @@ def test_every_route_answers_each_role_as_expected(app, make, login, course, rol
     attempt = quiz_services.start_attempt(course_services.enrol(owner, course), quiz)
     certificate = complete_course(make.trainee(), course).id
     certificate = certificate_services.current_certificate(certificate)
+    # An image a module of the course shows (a trainee not enrolled may not fetch it).
+    file_digest = course_services.store_course_files({"so-do.png": b"\x89PNG\r\n\x1a\n"})["so-do.png"]
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
-        url = _url_for_rule(rule, course, attempt.id, certificate)
+        url = _url_for_rule(rule, course, attempt.id, certificate, file_digest)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

@@ -1,4 +1,4 @@
-"""`flask --app wsgi lms import-content [PATH]`."""
+"""`flask --app wsgi lms import-content [PATH]` and `check-content [PATH]`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,7 @@ from flask import current_app
 
 from lms.cli import lms_cli
 from lms.courses import services
+from lms.courses.content_checks import check_content
 from lms.courses.content_files import ContentError
 
 
@@ -31,3 +32,21 @@ def import_content_command(path: Path | None) -> None:
                f"{report.modules_unchanged} unchanged, {report.modules_retired} retired")
     click.echo(f"questions: {report.questions_created} new, {report.questions_updated} updated, "
                f"{report.questions_retired} retired; quizzes: {report.quizzes}")
+
+
+@lms_cli.command("check-content")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def check_content_command(path: Path | None) -> None:
+    """Check courses without importing them: structure and ids, questions' explanations and sources,
+    links and images, empty modules, and that each edition matches its original."""
+    path = path or Path(current_app.config["CONTENT_DIR"])
+    specs, problems = check_content(path)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) found in {path}.")
+    modules = sum(len(spec.modules) for spec in specs)
+    questions = sum(len(spec.questions) for spec in specs)
+    editions = sum(1 for spec in specs if spec.edition_of)
+    click.echo(f"{len(specs)} course(s), {modules} module(s), {questions} question(s), "
+               f"{editions} edition(s) checked against their originals: no problems.")

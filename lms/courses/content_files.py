@@ -10,13 +10,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import yaml
 from flask_babel import lazy_gettext as _l
+
+from lms.courses.rendering import (COURSE_FILE_MAX_BYTES, COURSE_FILE_TYPES, is_local, local_path,
+                                   references_and_anchors)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 COURSE_FILE = "course.yml"
 COURSE_KEYS = {"title", "summary", "language", "enrolment", "certificate_validity_months",
-               "legal_basis_as_of", "modules", "final_exam"}
+               "legal_basis_as_of", "modules", "final_exam", "edition_of"}
 MODULE_KEYS = {"id", "title", "minutes", "required", "quiz"}
 LANGUAGES = {"vi", "en"}
 ENROLMENT_POLICIES = {"open", "assigned"}
@@ -49,6 +54,7 @@ class ModuleSpec:
     source_markdown: str
     path: str
     quiz: object = None  # a quizzes.bank_files.QuizSpec when the module ends with a quiz
+    files: dict[str, bytes] = field(default_factory=dict)  # course-folder files it shows or links to
 
 
 @dataclass
@@ -60,8 +66,10 @@ class CourseSpec:
     enrolment: str
     certificate_validity_months: int | None
     legal_basis_as_of: str
+    edition_of: str | None = None  # the slug of the course this one translates (same modules and questions)
     modules: list[ModuleSpec] = field(default_factory=list)
     path: str = ""
+    folder: Path | None = None
     questions: list = field(default_factory=list)  # quizzes.bank_files.QuestionSpec
     final_exam: object = None  # quizzes.bank_files.QuizSpec
 
@@ -212,7 +220,9 @@ def _load_course(folder: Path, out: _Collector) -> CourseSpec | None:
         enrolment=_choice(data, "enrolment", ENROLMENT_POLICIES, "open", course_file, out),
         certificate_validity_months=_validity(data, course_file, out),
         legal_basis_as_of=_text_field(data, "legal_basis_as_of", course_file, out, required=False),
+        edition_of=_edition_of(data, folder.name, course_file, out),
         path=out.rel(folder),
+        folder=folder,
     )
     spec.modules = _load_modules(folder, data, course_file, out)
     # Question banks and quiz settings are the quizzes package's format; it reads them with our helpers.
@@ -232,6 +242,17 @@ def _choice(data: _Mapping, key: str, choices: set[str], default: str, path: Pat
         out.add(path, data.key_lines.get(key, data.line),
                 _l("%(key)s must be one of: %(choices)s.", key=key, choices=", ".join(sorted(choices))))
         return default
+    return value
+
+
+def _edition_of(data: _Mapping, own_slug: str, path: Path, out: _Collector) -> str | None:
+    value = data.get("edition_of")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SLUG_RE.fullmatch(value) or value == own_slug:
+        out.add(path, data.key_lines["edition_of"],
+                _l("edition_of must be the folder name of the course this one is an edition of."))
+        return None
     return value
 
 
@@ -256,6 +277,7 @@ def _load_modules(folder: Path, data: _Mapping, course_file: Path, out: _Collect
     modules: list[ModuleSpec] = []
     seen_files: set[str] = set()
     key_origin: dict[str, str] = {}
+    module_paths: dict[str, Path] = {}
     for name, line in zip(listed, listed.item_lines, strict=True):
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+\.md", name):
             out.add(course_file, line, _l("%(name)s is not a module file name (a .md file in the course "
@@ -277,8 +299,62 @@ def _load_modules(folder: Path, data: _Mapping, course_file: Path, out: _Collect
                                        key=module.key, other=key_origin[module.key]))
             continue
         key_origin[module.key] = out.rel(module_path)
+        module_paths[module.key] = module_path
         modules.append(module)
+    for module in modules:
+        _read_local_files(folder, module, module_paths[module.key], seen_files, out)
     return modules
+
+
+def line_of(path: Path, needle: str) -> int | None:
+    """The first line of a file that mentions `needle`, to point an author at a link or image."""
+    try:
+        for number, line in enumerate(path.read_text("utf-8-sig").splitlines(), start=1):
+            if needle in line:
+                return number
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _read_local_files(folder: Path, module: ModuleSpec, module_path: Path, module_files: set[str],
+                      out: _Collector) -> None:
+    """Every link and image that names a place in the course folder must lead somewhere: to a listed
+    module, or to a file the platform can serve. External images are refused: the platform runs on closed
+    networks where they would not load."""
+    references, _anchors = references_and_anchors(module.source_markdown)
+    for reference in references:
+        url = reference.url
+        parts = urlsplit(url)
+        if reference.kind == "image" and (parts.scheme or parts.netloc or not url):
+            out.add(module_path, line_of(module_path, url) if url else None,
+                    _l("The image %(url)s must be a file in the course folder (the platform runs on closed "
+                       "networks, where images from elsewhere do not load).", url=repr(url)))
+            continue
+        if not is_local(url):
+            continue
+        path = local_path(url)
+        line = line_of(module_path, url)
+        if path is None:
+            out.add(module_path, line, _l("%(url)s points outside the course folder.", url=repr(url)))
+            continue
+        if path in module_files:
+            if reference.kind == "image":
+                out.add(module_path, line, _l("%(url)s is a module, not an image.", url=repr(url)))
+            continue
+        target = (folder / path)
+        suffix = target.suffix.lower()
+        if not target.is_file() or target.name == COURSE_FILE or suffix in {".md", ".yml", ".yaml"}:
+            out.add(module_path, line, _l("%(url)s leads neither to a module of this course (a file listed in "
+                                          "course.yml) nor to a file in its folder.", url=repr(url)))
+        elif suffix not in COURSE_FILE_TYPES:
+            out.add(module_path, line, _l("%(url)s: a module can show PNG, JPEG, GIF or WebP images and link "
+                                          "to PDF files.", url=repr(url)))
+        elif target.stat().st_size > COURSE_FILE_MAX_BYTES:
+            out.add(module_path, line, _l("%(url)s is larger than %(mb)d MB.", url=repr(url),
+                                          mb=COURSE_FILE_MAX_BYTES // (1024 * 1024)))
+        else:
+            module.files[path] = target.read_bytes()
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | None:

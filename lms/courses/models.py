@@ -28,9 +28,14 @@ class Course(TimestampMixin, db.Model):
         default=EnrolmentPolicy.OPEN)
     certificate_validity_months: Mapped[int | None]
     legal_basis_as_of: Mapped[str] = mapped_column(Text, default="")
+    # An edition in another language of the same course (same modules and question ids): the catalogue
+    # shows a person one edition and links the others.
+    edition_of_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     modules: Mapped[list[Module]] = relationship(back_populates="course", order_by="Module.position")
+    original: Mapped[Course | None] = relationship(remote_side="Course.id", back_populates="editions")
+    editions: Mapped[list[Course]] = relationship(back_populates="original", order_by="Course.language")
 
     @property
     def active_modules(self) -> list[Module]:

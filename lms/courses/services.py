@@ -9,12 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
-from lms.courses.content_files import CourseSpec, load_content
+from flask_babel import lazy_gettext as _l
+
+from lms.courses.content_files import ContentError, ContentProblem, CourseSpec, load_content
 from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, ModuleCompletion,
                                 ModuleRevision)
-from lms.courses.rendering import render_markdown
+from lms.courses.rendering import CourseLinks, render_markdown
 from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
+from lms.storage import get_storage
 from lms.quizzes.banks import apply_course_bank, apply_course_quizzes
 from lms.quizzes.results import final_exam_of, quiz_passed
 
@@ -36,15 +39,38 @@ class ImportReport:
 def import_content(path: Path) -> ImportReport:
     """Create or update every course under `path` by its stable ids, all or nothing."""
     specs = load_content(path)  # raises ContentError before the database is touched
+    _check_originals_exist(specs)
     report = ImportReport()
     try:
-        for spec in specs:
+        # Originals first, so an edition imported alongside its original finds it.
+        for spec in sorted(specs, key=lambda s: s.edition_of is not None):
             _apply_course(spec, report)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return report
+
+
+def _check_originals_exist(specs: list[CourseSpec]) -> None:
+    """An edition names its original: in the same import, or a course already on the platform."""
+    loaded = {spec.slug: spec for spec in specs}
+    problems = []
+    for spec in specs:
+        if spec.edition_of is None:
+            continue
+        original = loaded.get(spec.edition_of)
+        stored = None if original else db.session.scalar(select(Course).where(Course.slug == spec.edition_of))
+        if original is None and stored is None:
+            problems.append(ContentProblem(f"{spec.path}/course.yml", None, _l(
+                "edition_of names the course %(slug)s, which is neither in this folder nor on the platform.",
+                slug=spec.edition_of)))
+        elif (original.edition_of if original else stored.edition_of_id) is not None:
+            problems.append(ContentProblem(f"{spec.path}/course.yml", None, _l(
+                "%(slug)s is itself an edition; edition_of must name the original course.",
+                slug=spec.edition_of)))
+    if problems:
+        raise ContentError(problems)
 
 
 def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
@@ -61,7 +87,10 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
     course.enrolment_policy = EnrolmentPolicy(spec.enrolment)
     course.certificate_validity_months = spec.certificate_validity_months
     course.legal_basis_as_of = spec.legal_basis_as_of
+    course.original = (db.session.scalar(select(Course).where(Course.slug == spec.edition_of))
+                       if spec.edition_of else None)
 
+    module_keys = {Path(m.path).name: m.key for m in spec.modules}
     existing = {m.key: m for m in course.modules}
     for position, module_spec in enumerate(spec.modules, start=1):
         module = existing.pop(module_spec.key, None)
@@ -74,7 +103,8 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
         module.minutes = module_spec.minutes
         module.required = module_spec.required
         module.retired = False
-        if _publish_if_changed(module, module_spec.source_markdown):
+        links = CourseLinks(module_keys=module_keys, file_digests=store_course_files(module_spec.files))
+        if _publish_if_changed(module, module_spec.source_markdown, links):
             report.modules_revised += 1
         else:
             report.modules_unchanged += 1
@@ -89,12 +119,35 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
     report.quizzes += apply_course_quizzes(course, spec)
 
 
-def _publish_if_changed(module: Module, source: str) -> bool:
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+COURSE_FILE_PREFIX = "course-files/"
+
+
+def store_course_files(files: dict[str, bytes]) -> dict[str, str]:
+    """Save a module's images and attachments under their content digest. A file is never overwritten,
+    so pages of earlier revisions (and of a failed import) keep showing what they showed."""
+    storage = get_storage()
+    digests = {}
+    for path, data in files.items():
+        digest = hashlib.sha256(data).hexdigest()
+        key = COURSE_FILE_PREFIX + digest[:32]
+        if not storage.exists(key):
+            storage.save(key, data)
+        digests[path] = digest
+    return digests
+
+
+def load_course_file(digest: str) -> bytes:
+    return get_storage().load(COURSE_FILE_PREFIX + digest)
+
+
+def _publish_if_changed(module: Module, source: str, links: CourseLinks) -> bool:
+    # A changed image is a changed page even when the Markdown is the same.
+    fingerprint = source + "".join(f"\n{p}:{d}" for p, d in sorted(links.file_digests.items()))
+    digest = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
     latest = published_revision(module) if module.id else None
     if latest is not None and latest.source_sha256 == digest:
         return False
-    rendered = render_markdown(source)
+    rendered = render_markdown(source, links)
     db.session.flush()
     db.session.add(ModuleRevision(
         module_id=module.id, number=(latest.number + 1) if latest else 1, source_markdown=source,
@@ -138,6 +191,27 @@ def visible_courses(user: User) -> list[Course]:
         enrolled = select(Enrolment.course_id).where(Enrolment.user_id == user.id)
         query = query.where((Course.enrolment_policy == EnrolmentPolicy.OPEN) | Course.id.in_(enrolled))
     return list(db.session.scalars(query))
+
+
+def other_editions(user: User, course: Course) -> list[Course]:
+    """The course's editions in other languages that the person may see."""
+    root = course.original or course
+    return [c for c in [root, *root.editions] if c.id != course.id and can_view_course(user, c)]
+
+
+def one_edition_each(courses: list[Course], language: str, enrolled: set[int]) -> list[tuple[Course, list[Course]]]:
+    """One card per course: the edition the person is enrolled in, else the one in their language, else the
+    original; with the other editions to link to."""
+    families: dict[int, list[Course]] = {}
+    for course in courses:
+        families.setdefault(course.edition_of_id or course.id, []).append(course)
+    chosen = []
+    for members in families.values():
+        pick = (next((c for c in members if c.id in enrolled), None)
+                or next((c for c in members if c.language == language), None)
+                or next((c for c in members if c.edition_of_id is None), members[0]))
+        chosen.append((pick, [c for c in members if c is not pick]))
+    return sorted(chosen, key=lambda pair: pair[0].title)
 
 
 # --- enrolment and progress ------------------------------------------------------------------------------

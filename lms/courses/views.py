@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.certificates.services import current_certificate
 from lms.courses import services
 from lms.courses.models import Course, EnrolmentPolicy, Module
+from lms.courses.rendering import COURSE_FILE_TYPES
 from lms.extensions import db
+from lms.storage import StoredFileMissing
 from lms.quizzes import services as quiz_services
 from lms.site.forms import ActionForm
 
@@ -36,8 +40,11 @@ def _module_of_course_or_404(course: Course, key: str) -> Module:
 def dashboard():
     enrolments = services.dashboard_enrolments(current_user)
     enrolled_ids = {enrolment.course_id for enrolment, _progress in enrolments}
-    open_courses = [c for c in services.visible_courses(current_user)
-                    if c.id not in enrolled_ids and c.enrolment_policy is EnrolmentPolicy.OPEN]
+    # A course is offered once, in the person's language, and not at all when they study another edition.
+    open_courses = [course for course, others in services.one_edition_each(
+                        services.visible_courses(current_user), str(get_locale()), enrolled_ids)
+                    if course.enrolment_policy is EnrolmentPolicy.OPEN
+                    and not {course.id, *(o.id for o in others)} & enrolled_ids]
     return render_template("courses/dashboard.html", enrolments=enrolments, open_courses=open_courses,
                            action_form=ActionForm())
 
@@ -45,9 +52,10 @@ def dashboard():
 @courses_bp.get("/courses")
 @login_required
 def catalogue():
-    return render_template("courses/catalogue.html", courses=services.visible_courses(current_user),
-                           enrolled=services.enrolled_course_ids(current_user),
-                           action_form=ActionForm())
+    enrolled = services.enrolled_course_ids(current_user)
+    return render_template("courses/catalogue.html", enrolled=enrolled, action_form=ActionForm(),
+                           courses=services.one_edition_each(services.visible_courses(current_user),
+                                                             str(get_locale()), enrolled))
 
 
 @courses_bp.get("/courses/<slug>")
@@ -62,6 +70,7 @@ def course(slug: str):
     final_exam = next((q for q in quizzes if q.is_final), None)
     certificate = current_certificate(enrolment.id) if enrolment and enrolment.completed_at else None
     return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
+                           other_editions=services.other_editions(current_user, course),
                            certificate=certificate,
                            done=done, next_module=next_module, action_form=ActionForm(),
                            can_read=services.can_read_modules(current_user, course),
@@ -105,6 +114,30 @@ def module(slug: str, key: str):
                            previous_module=previous_module, next_module=next_module,
                            quiz=quiz, quiz_status=quiz_services.quiz_status(enrolment, quiz)
                            if quiz and enrolment else None, action_form=ActionForm())
+
+
+DIGEST_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@courses_bp.get("/courses/<slug>/files/<digest>/<name>")
+@login_required
+def course_file(slug: str, digest: str, name: str):
+    """An image or PDF a module shows, to those who may read the course's modules."""
+    course = _visible_course_or_404(slug)
+    if not services.can_read_modules(current_user, course):
+        abort(404)
+    content_type = COURSE_FILE_TYPES.get("." + name.rsplit(".", 1)[-1].lower()) if "." in name else None
+    if not DIGEST_RE.fullmatch(digest) or content_type is None:
+        abort(404)
+    try:
+        data = services.load_course_file(digest)
+    except StoredFileMissing:
+        abort(404)
+    response = Response(data, content_type=content_type)
+    # The address names the bytes (a digest), so they never change: cache them for good, privately.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @courses_bp.post("/courses/<slug>/modules/<key>/complete")
