@@ -73,6 +73,9 @@ class CertificateContent:
     code: str
     verify_url: str
     sample: bool = False
+    # An English edition's certificate: the Vietnamese document with each label translated beneath, so a
+    # foreign partner can read it and it remains the Board's own Vietnamese document.
+    english: bool = False
 
     @property
     def printed_code(self) -> str:

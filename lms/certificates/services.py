@@ -210,7 +210,8 @@ def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None
     for _try in range(5):
         number, code = _next_serial_number(year), new_code()
         serial = f"{config['CERTIFICATE_SERIAL_PREFIX']}-{year}-{number:05d}"
-        pdf = render_certificate_pdf(_content(values, serial=serial, code=code, issued_on=local_date(now)))
+        pdf = render_certificate_pdf(_content(values, serial=serial, code=code, issued_on=local_date(now),
+                                              english=course.language == "en"))
         key = f"certificates/{year}/{serial}-{code}.pdf"
         storage.save(key, pdf)
         if _insert({**values, "serial_year": year, "serial_number": number, "serial": serial, "code": code,
@@ -225,7 +226,8 @@ def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None
     raise RuntimeError("could not allocate a certificate serial number after 5 tries")
 
 
-def _content(values: dict, *, serial: str, code: str, issued_on: date, sample: bool = False) -> CertificateContent:
+def _content(values: dict, *, serial: str, code: str, issued_on: date, sample: bool = False,
+             english: bool = False) -> CertificateContent:
     return CertificateContent(
         holder_name=values["holder_name"], unit_name=values["unit_name"], course_title=values["course_title"],
         completed_on=values["completed_on"], score_percent=values["score_percent"],
@@ -233,7 +235,7 @@ def _content(values: dict, *, serial: str, code: str, issued_on: date, sample: b
         issuer_name=values["issuer_name"], signatory_name=values["signatory_name"],
         signatory_title=values["signatory_title"], place=current_app.config["CERTIFICATE_PLACE"],
         issued_on=issued_on, valid_until=values["valid_until"], serial=serial, code=code,
-        verify_url=verify_url(code), sample=sample)
+        verify_url=verify_url(code), sample=sample, english=english)
 
 
 def commit_issue(enrolment: Enrolment, **kwargs) -> Certificate:
@@ -254,7 +256,7 @@ def preview_pdf(*, holder_name: str, course: Course, unit_name: str = "") -> byt
                   valid_until=add_months(today, months) if months else None)
     serial = f"{current_app.config['CERTIFICATE_SERIAL_PREFIX']}-{today.year}-00000"
     return render_certificate_pdf(_content(values, serial=serial, code="0" * CODE_LENGTH, issued_on=today,
-                                           sample=True))
+                                           sample=True, english=course.language == "en"))
 
 
 def issue_in_person(*, user: User, course: Course, completed_on: date, note: str, actor: User) -> Certificate:
