@@ -84,10 +84,29 @@ def test_saved_answers_survive_a_reload_and_a_resume(setup):
     # Starting again (a second tab, a reload of the overview) returns the same open attempt.
     assert start(client, course).id == attempt.id
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
-    assert 'name="seq" id="seq" value="2"' in page
+    page_seq = int(re.search(r'name="seq" id="seq" value="(\d+)"', page).group(1))
+    assert page_seq >= 2, "the reloaded page continues above the last accepted save"
     for position, response in first_half.items():
         if isinstance(response, str) and attempt.answers[position - 1].snapshot["type"] in ("single", "true-false"):
             assert re.search(rf'name="q{position}" value="{re.escape(response)}" checked', page)
+
+
+def test_a_reloaded_page_is_not_refused_because_of_a_save_the_old_page_still_had_in_flight(setup):
+    course, _trainee, _enrolment, client = setup()
+    attempt = start(client, course)
+    right = right_answers(attempt)
+    assert client.post(f"/attempts/{attempt.id}/save", data=form_data(attempt, 1, {1: right[1]}),
+                       headers=JSON).json["ok"]
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    page_seq = int(re.search(r'name="seq" id="seq" value="(\d+)"', page).group(1))
+    # The old page's next save (number 2) arrives after the reload was drawn…
+    late = client.post(f"/attempts/{attempt.id}/save", data=form_data(attempt, 2, {2: right[2]}), headers=JSON)
+    assert late.json["ok"]
+    # …and the new page's first save is still accepted: it counts from above anything the old page sent.
+    fresh = client.post(f"/attempts/{attempt.id}/save", data=form_data(attempt, page_seq, {3: right[3]}),
+                        headers=JSON)
+    assert fresh.status_code == 200 and fresh.json["ok"], fresh.json
+    assert all(stored_responses(attempt)[n] == right[n] for n in (1, 2, 3))
 
 
 def test_a_stale_or_replayed_save_is_refused_and_changes_nothing(setup):

@@ -228,6 +228,26 @@ def _write_responses(attempt: Attempt, responses: dict[int, object], now: dateti
                            .execution_options(synchronize_session=False))
 
 
+SEQ_CEILING = 2_000_000_000  # the form refuses larger numbers (an int column everywhere)
+
+
+def first_seq_for_page(attempt: Attempt, now: datetime | None = None) -> int:
+    """The sequence number a freshly loaded attempt page starts from.
+
+    A page counts its saves up from here. Starting at "last accepted + 1" would collide with a save the
+    previous page (a reload, a closed tab) still had in flight: accepted after this page was drawn, it
+    takes the same number and the new page's first save is refused as if another window had written.
+    Starting from the milliseconds elapsed since the attempt began puts every new page above any number
+    an older page can still send (one number per save, each save a full round trip), so the old page's
+    late save is the one refused, and its answers, still in this device's storage, are saved again here.
+    """
+    now = now or utcnow()
+    elapsed_ms = int((now - attempt.started_at).total_seconds() * 1000)
+    # An attempt left open for weeks falls back to counting on from the last save.
+    base = elapsed_ms if elapsed_ms < SEQ_CEILING - 100_000_000 else 0
+    return max(attempt.last_seq + 1, base)
+
+
 def save_answers(attempt: Attempt, seq: int, form, now: datetime | None = None) -> Attempt:
     """Store the answers in the form. Raises InvalidAnswer or SaveRefused, having changed nothing."""
     now = now or utcnow()

@@ -83,7 +83,7 @@ def attempt(attempt_id: int):
     if not attempt.is_open:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     form = AttemptForm()
-    form.seq.data = attempt.last_seq + 1
+    form.seq.data = services.first_seq_for_page(attempt)
     return render_template(
         "quizzes/attempt.html", attempt=attempt, quiz=attempt.quiz, course=attempt.quiz.course, form=form,
         slots=[(a.position, grading.public_view(a.snapshot), a.response) for a in attempt.answers],
