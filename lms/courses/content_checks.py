@@ -19,8 +19,9 @@ from lms.courses.content_files import (COURSE_FILE, ContentError, ContentProblem
 from lms.courses.rendering import is_local, local_path, references_and_anchors, render_markdown
 
 LINK_SCHEMES = {"http", "https", "mailto"}
-# "Điều 94", "khoản 1 Điều 94", "Article 94(1)", "Art. 17"; a historical document is cited by its date.
-ARTICLE_RE = re.compile(r"(Điều|Article|Art\.?)\s*\d+|\b\d{1,2}/\d{1,2}/\d{4}\b", re.IGNORECASE)
+# "Điều 94", "khoản 1 Điều 94", "Article 94(1)", "Articles 5 and 25", "Art. 17"; a historical event is cited
+# by the date of its document.
+ARTICLE_RE = re.compile(r"(Điều|Articles?|Arts?\.?)\s*\d+|\b\d{1,2}/\d{1,2}/\d{4}\b", re.IGNORECASE)
 LEGAL_BASIS_HEADINGS = {"vi": "Căn cứ pháp lý", "en": "Legal basis"}
 HEADING_LINE_RE = re.compile(r"^\s{0,3}#{1,6}\s.*$", re.MULTILINE)
 
