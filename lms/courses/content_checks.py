@@ -37,7 +37,7 @@ def check_content(path: Path) -> tuple[list[CourseSpec], list[ContentProblem]]:
     root = path if not (path / COURSE_FILE).is_file() else path.parent
     problems: list[ContentProblem] = []
     for spec in specs:
-        problems += _check_course(spec, root)
+        problems += _check_course(spec)
     by_slug = {spec.slug: spec for spec in specs}
     for spec in specs:
         if spec.edition_of is None:
@@ -65,17 +65,18 @@ def _problem(spec: CourseSpec, file: str, line: int | None, message) -> ContentP
     return ContentProblem(f"{spec.path}/{file}", line, message)
 
 
-def _module_file(spec: CourseSpec, module: ModuleSpec) -> str:
+def _module_file(module: ModuleSpec) -> str:
     return Path(module.path).name
 
 
 # --- one course ------------------------------------------------------------------------------------------
 
-def _check_course(spec: CourseSpec, root: Path) -> list[ContentProblem]:
+def _check_course(spec: CourseSpec) -> list[ContentProblem]:
     problems: list[ContentProblem] = []
-    anchors = {_module_file(spec, m): references_and_anchors(m.source_markdown)[1] for m in spec.modules}
+    parsed = {_module_file(m): references_and_anchors(m.source_markdown) for m in spec.modules}
+    anchors = {file: module_anchors for file, (_references, module_anchors) in parsed.items()}
     for module in spec.modules:
-        file = _module_file(spec, module)
+        file = _module_file(module)
         module_path = spec.folder / file if spec.folder else Path(file)
         prose = HEADING_LINE_RE.sub("", module.source_markdown)
         if render_markdown(prose).word_count == 0:
@@ -86,7 +87,7 @@ def _check_course(spec: CourseSpec, root: Path) -> list[ContentProblem]:
             problems.append(_problem(spec, file, None, _l(
                 "The module has no %(heading)s section naming the legal texts it rests on.",
                 heading=repr("## " + heading))))
-        references, own_anchors = references_and_anchors(module.source_markdown)
+        references, own_anchors = parsed[file]
         for reference in references:
             problem = _check_reference(reference.url, own_anchors, anchors)
             if problem is not None:
@@ -143,9 +144,9 @@ def compare_editions(original: CourseSpec, edition: CourseSpec) -> list[ContentP
         if other is None:
             continue
         if module.required != other.required:
-            add(_module_file(edition, module), None, _l("required differs from the original module."))
+            add(_module_file(module), None, _l("required differs from the original module."))
         if _quiz_rules(module.quiz) != _quiz_rules(other.quiz):
-            add(_module_file(edition, module), None, _l("The quiz settings differ from the original module's."))
+            add(_module_file(module), None, _l("The quiz settings differ from the original module's."))
     if _quiz_rules(edition.final_exam) != _quiz_rules(original.final_exam):
         add(COURSE_FILE, None, _l("The final exam settings differ from the original's."))
     _compare_questions(original, edition, add)
