@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -97,6 +97,10 @@ class Enrolment(TimestampMixin, db.Model):
     completed_at: Mapped[datetime | None]
     # Set when the course was completed at an in-person training class rather than online.
     completion_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # An assignment by an admin (to the person, their unit or their class) may carry a due date.
+    due_on: Mapped[date | None]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship()
     completions: Mapped[list[ModuleCompletion]] = relationship(back_populates="enrolment")

@@ -1,0 +1,1 @@
+"""Training classes (lớp tập huấn): schedule, roster, attendance."""

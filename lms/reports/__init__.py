@@ -1,0 +1,1 @@
+"""Completion dashboards, exports and item analysis for admins and trainers."""
