@@ -60,3 +60,43 @@ class UnitCreateForm(FlaskForm):
                        description=_l("Letters and digits, e.g. SNV or XA-DAMTHUY."))
     unit_type = SelectField(_l("Type"), choices=unit_type_choices, default=UnitType.DEPARTMENT.value)
     parent_id = SelectField(_l("Belongs to"), coerce=int, validators=[Optional()])
+
+
+# --- admin: finding and editing people, editing units -------------------------------------------------------
+
+PEOPLE_STATUS_CHOICES = [("", _l("Any status")), ("active", _l("Active")), ("deactivated", _l("Deactivated"))]
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class PeopleFilterForm(FlaskForm):
+    """A GET form: the filters live in the address, so a filtered list can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name, username or email"), validators=[Optional(), Length(max=100)])
+    unit = SelectField(_l("Unit (with its sub-units)"), coerce=_optional_int, validators=[Optional()])
+    role = SelectField(_l("Role"), choices=lambda: [("", _l("Any role"))] + role_choices(),
+                       validators=[Optional()])
+    status = SelectField(_l("Status"), choices=PEOPLE_STATUS_CHOICES, validators=[Optional()])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)],
+                            description=_l("As on the person's papers, with diacritics."))
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=64)],
+                           render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    org_unit_id = SelectField(_l("Unit"), coerce=int)
+
+
+class UnitEditForm(FlaskForm):
+    name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=200)])
+    unit_type = SelectField(_l("Type"), choices=unit_type_choices)
+    parent_id = SelectField(_l("Belongs to"), coerce=int,
+                            description=_l("Moving a unit moves its sub-units and people with it."))
