@@ -1,6 +1,9 @@
 """`flask --app wsgi lms …` commands for accounts, units and the development demo data."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
 
@@ -66,3 +69,52 @@ def seed_demo_command() -> None:
 
     created = seed_demo()
     click.echo(f"Demo data ready ({created} new records).")
+
+
+@lms_cli.command("import-users")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create-units", is_flag=True, help="Create the units the file names that do not exist (type other).")
+@click.option("--parent-unit", default=None, help="With --create-units: code or name of the unit to put them under.")
+@click.option("--passwords-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the temporary passwords (default: FILE-passwords.csv next to FILE).")
+def import_users_command(file: Path, create_units: bool, parent_unit: str | None, passwords_out: Path | None) -> None:
+    """Import people from a CSV or XLSX file, all or nothing; writes their temporary passwords to a CSV file."""
+    from lms.accounts import import_service
+    from lms.accounts.import_tables import ImportFileError
+    from lms.reports.exports import csv_bytes
+
+    parent = None
+    if parent_unit:
+        parent = services.find_unit(parent_unit)
+        if parent is None:
+            raise click.ClickException(f"No unit with code or name {parent_unit!r}.")
+    out = passwords_out or file.with_name(f"{file.stem}-passwords.csv")
+    try:  # claimed first, readable by its owner only: the passwords must have somewhere safe to go
+        handle = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise click.ClickException(f"{out} already exists; move it away or choose another --passwords-out") from error
+    except OSError as error:
+        raise click.ClickException(f"cannot write the passwords to {out}: {error.strerror}") from error
+    try:
+        result = import_service.import_people(file.read_bytes(), create_units=create_units, parent=parent,
+                                              source=file.name)
+    except (ImportFileError, import_service.ImportRejected) as error:
+        os.close(handle)
+        out.unlink(missing_ok=True)
+        check = getattr(error, "check", None)
+        for row in check.problem_rows if check else []:
+            for problem in row.problems:
+                click.echo(f"{file}:{row.line}: {problem}", err=True)
+        if isinstance(error, ImportFileError):
+            raise click.ClickException(f"{file}: {error.message}") from error
+        if error.message:
+            click.echo(str(error.message), err=True)
+        count = len(check.problem_rows) if check else 0
+        raise click.ClickException(f"{count} row(s) with problems in {file}; nothing was imported") from error
+    headers, rows = import_service.credentials_table(result.credentials)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(csv_bytes(headers, rows))
+    for unit in result.units_created:
+        click.echo(f"created unit {unit}")
+    click.echo(f"imported {len(result.credentials)} account(s) from {file}")
+    click.echo(f"their temporary passwords are in {out} (readable by you only): hand them out, then delete the file")
