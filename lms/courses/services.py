@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -332,13 +333,15 @@ def refresh_course_completion(enrolment: Enrolment) -> Progress:
 
 
 def dashboard_enrolments(user: User) -> list[tuple[Enrolment, Progress]]:
-    """The current cycle of each of the person's courses, most recent first."""
+    """The current cycle of each of the person's courses: work with a due date first, the nearest due date
+    first; then the rest, most recent first."""
     current = (select(Enrolment.course_id, func.max(Enrolment.cycle).label("cycle"))
                .where(Enrolment.user_id == user.id).group_by(Enrolment.course_id).subquery())
     enrolments = list(db.session.scalars(
         select(Enrolment).join(current, (Enrolment.course_id == current.c.course_id)
                                & (Enrolment.cycle == current.c.cycle))
-        .where(Enrolment.user_id == user.id).order_by(Enrolment.created_at.desc())))
+        .where(Enrolment.user_id == user.id).order_by(Enrolment.created_at.desc(), Enrolment.id.desc())))
+    enrolments.sort(key=lambda e: (e.due_on or date.max) if e.completed_at is None else date.max)  # stable
     progress = progress_for(enrolments)
     return [(e, progress[e.id]) for e in enrolments]
 

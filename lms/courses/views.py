@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lms.certificates.services import current_certificate
 from lms.courses import services
+from lms.courses.assignments import is_overdue, local_today
 from lms.courses.models import Course, EnrolmentPolicy, Module
 from lms.courses.rendering import COURSE_FILE_TYPES
 from lms.extensions import db
@@ -45,7 +46,9 @@ def dashboard():
                         services.visible_courses(current_user), str(get_locale()), enrolled_ids)
                     if course.enrolment_policy is EnrolmentPolicy.OPEN
                     and not {course.id, *(o.id for o in others)} & enrolled_ids]
+    today = local_today()
     return render_template("courses/dashboard.html", enrolments=enrolments, open_courses=open_courses,
+                           overdue={e.id for e, _progress in enrolments if is_overdue(e, today)},
                            action_form=ActionForm())
 
 
@@ -70,6 +73,7 @@ def course(slug: str):
     final_exam = next((q for q in quizzes if q.is_final), None)
     certificate = current_certificate(enrolment.id) if enrolment and enrolment.completed_at else None
     return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
+                           overdue=bool(enrolment and is_overdue(enrolment)),
                            other_editions=services.other_editions(current_user, course),
                            certificate=certificate,
                            done=done, next_module=next_module, action_form=ActionForm(),
