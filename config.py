@@ -63,6 +63,8 @@ class BaseConfig:
         {int(day) for day in os.environ.get("LMS_CERTIFICATE_REMINDER_DAYS", "60,30,7").split(",") if day.strip()},
         reverse=True))
     RATELIMIT_VERIFY = os.environ.get("RATELIMIT_VERIFY", "30 per minute")  # per client address
+    # The share of a training class's sessions a participant must attend to complete it (lms.classes.results).
+    CLASS_ATTENDANCE_PERCENT = min(100, max(1, int(os.environ.get("LMS_CLASS_ATTENDANCE_PERCENT", "100"))))
 
     # Outgoing mail (expiry reminders). Without MAIL_SERVER nothing is sent and nothing is recorded as sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
