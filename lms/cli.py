@@ -24,5 +24,6 @@ def register_commands(app: Flask) -> None:
     from lms.certificates import cli as _certificates_cli  # noqa: F401
     from lms.courses import cli as _courses_cli  # noqa: F401
     from lms.quizzes import cli as _quizzes_cli  # noqa: F401
+    from lms.reports import cli as _reports_cli  # noqa: F401
 
     app.cli.add_command(lms_cli)
