@@ -31,6 +31,26 @@ EXPECTED = {
     ("admin.create_user", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("admin.units", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("admin.units", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    # Accounts and units (issue 6). An empty edit form is shown again with what is missing; the buttons act on
+    # the person in the URL (another trainee) and come back to their page.
+    ("admin.edit_user", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.edit_user", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.deactivate_user", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("admin.reactivate_user", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("admin.reset_password", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.edit_unit", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.edit_unit", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    # Bulk import of people: an upload without a file is shown again with what is missing; a commit or a
+    # passwords download without its signed token goes back to the upload page with a message.
+    ("admin.users_import", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.users_import", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("admin.users_import_commit", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("admin.users_import_passwords", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("admin.users_import_template", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    # The audit log: admins only.
+    ("audit.log", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("audit.export_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("audit.export_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("courses.dashboard", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
     ("courses.catalogue", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
     ("courses.course", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
@@ -64,6 +84,52 @@ EXPECTED = {
                                                    "admin": 200},
     ("certificate_admin.issue_in_person", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403,
                                                     "admin": 200},
+    # Training classes: admins, and a class's own trainers (the class in the URL is not this trainer's: 404).
+    # Empty POSTs change nothing: the admin is sent back with a message, or shown the form again.
+    ("classes.index", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("classes.create", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("classes.create", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("classes.edit", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("classes.edit", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("classes.detail", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.add_session", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.remove_session", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.attendance", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.attendance", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 302},
+    ("classes.results", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.results_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.results_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.sheet", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 404, "admin": 200},
+    ("classes.roster_page", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("classes.add_by_unit", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.add_chosen", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.add_from_file", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 400},
+    ("classes.remove_participant", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.enrol", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.issue_certificates", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("classes.certificates_zip", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    # Item analysis: trainers and admins, for any course.
+    ("reports.item_courses", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.item_analysis", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.item_analysis_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.item_analysis_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    # Enrolment (assignments, due dates): admins only. An empty POST is sent back with what is missing.
+    ("reports.assign", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.assign_commit", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("reports.course_enrolments", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.change_due_dates", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("reports.withdraw", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    # Completion tracking: trainers see the figures by unit (dashboard, chart, a unit's sub-units, year-end
+    # view, their exports) but never a named person's record; a unit's people and transcripts are admins' only.
+    ("reports.dashboard", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.unit", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.person", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.transcript_download", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.matrix_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.matrix_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.year_end", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.year_end_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("reports.year_end_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
 }
 
 
@@ -73,10 +139,11 @@ def _routes(app):
             yield rule, method
 
 
-def _url_for_rule(rule, course, attempt_id: int, certificate, file_digest: str = "0" * 32) -> str:
+def _url_for_rule(rule, course, attempt_id: int, certificate, file_digest: str = "0" * 32, **ids) -> str:
     values = {"filename": "css/app.css", "slug": course.slug, "key": course.active_modules[0].key,
               "attempt_id": str(attempt_id), "certificate_id": str(certificate.id), "code": certificate.code,
               "digest": file_digest[:32], "name": "so-do.png"}
+    values.update({name: str(value) for name, value in ids.items()})  # e.g. user_id=…, unit_id=…
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule.rule)
 
 
@@ -88,6 +155,24 @@ def test_every_route_has_a_stated_expectation(app):
     assert stale == set(), f"expectations for routes that no longer exist: {stale}"
 
 
+def _training_class(admin, person) -> dict:
+    """A class with a session and one participant, trained by nobody the test signs in as."""
+    from datetime import date, time
+
+    from lms.classes import roster as class_roster
+    from lms.classes import services as class_services
+
+    training_class = class_services.create_class(class_services.ClassDetails(
+        name="Lớp tập huấn", starts_on=date(2026, 11, 12), ends_on=date(2026, 11, 12)), actor=admin)
+    class_session = class_services.add_session(training_class, title="Sáng", day=date(2026, 11, 12),
+                                               starts=time(7, 30), ends=time(11, 0), actor=admin)
+    class_roster.add_people(training_class, [person], actor=admin, how="test")
+    participant = training_class.participants[0]
+    # Marked present: an admin's empty POSTs can remove neither the session nor the participant.
+    class_services.mark_attendance(class_session, shown={participant.id}, present={participant.id}, actor=admin)
+    return {"class_id": training_class.id, "session_id": class_session.id, "participant_id": participant.id}
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_expected(app, make, login, course, role):
     owner = make.trainee()
@@ -97,12 +182,15 @@ def test_every_route_answers_each_role_as_expected(app, make, login, course, rol
     certificate = certificate_services.current_certificate(certificate)
     # An image a module of the course shows (a trainee not enrolled may not fetch it).
     file_digest = course_services.store_course_files({"so-do.png": b"\x89PNG\r\n\x1a\n"})["so-do.png"]
+    person, unit = make.trainee(), make.unit()  # the account and the unit the admin pages act on
+    class_ids = _training_class(make.admin(), person)
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
-        url = _url_for_rule(rule, course, attempt.id, certificate, file_digest)
+        url = _url_for_rule(rule, course, attempt.id, certificate, file_digest, user_id=person.id, unit_id=unit.id,
+                            person_id=person.id, **class_ids)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

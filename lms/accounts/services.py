@@ -109,8 +109,11 @@ def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
         raise AccountError(_l("The current password is not right."), "current_password")
     check_password_strength(new)
+    if new == current:
+        raise AccountError(_l("Choose a password different from the current one."), "new_password")
     user.password_hash = hash_password(new)
     user.session_token = new_session_token()  # every other session of this user ends here
+    user.must_change_password = False
     db.session.commit()
 
 

@@ -6,8 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import services
 from lms.accounts.access import admin_required
-from lms.accounts.forms import LoginForm, PasswordChangeForm, UnitCreateForm, UserCreateForm
-from lms.accounts.models import OrgUnit, Role, UnitType, User
+from lms.accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm
+from lms.accounts.models import OrgUnit, Role, UnitType
 from lms.accounts.passwords import generate_password
 from lms.extensions import db, limiter
 from lms.site.safety import safe_next_url
@@ -43,6 +43,8 @@ def login():
         if user is not None:
             _fresh_session()
             login_user(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
             return redirect(next_url or url_for("courses.dashboard"))
         flash(_("Wrong username or password."), "error")
     return render_template("accounts/login.html", form=form)
@@ -57,6 +59,20 @@ def logout():
     _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+# What someone with an admin-given temporary password may still reach before choosing their own.
+_ALLOWED_BEFORE_NEW_PASSWORD = {"auth.change_password", "auth.logout", "static", "site.switch_language",
+                                "site.healthz"}
+
+
+@auth_bp.before_app_request
+def require_own_password():
+    if request.endpoint in _ALLOWED_BEFORE_NEW_PASSWORD or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 @auth_bp.route("/account/password", methods=["GET", "POST"])
@@ -83,13 +99,6 @@ def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
     return ([(0, blank_label)] if blank_label is not None else []) + choices
 
 
-@admin_bp.get("/users")
-@admin_required
-def users():
-    people = db.session.scalars(db.select(User).order_by(User.full_name)).all()
-    return render_template("accounts/admin_users.html", people=people)
-
-
 @admin_bp.route("/users/new", methods=["GET", "POST"])
 @admin_required
 def create_user():
@@ -110,27 +119,6 @@ def create_user():
     return render_template("accounts/admin_user_new.html", form=form)
 
 
-@admin_bp.route("/units", methods=["GET", "POST"])
-@admin_required
-def units():
-    form = UnitCreateForm()
-    form.parent_id.choices = _unit_choices(blank_label=_("— none (top level) —"))
-    if form.validate_on_submit():
-        try:
-            unit = services.create_unit(name=form.name.data, code=form.code.data,
-                                        unit_type=UnitType(form.unit_type.data),
-                                        parent=db.session.get(OrgUnit, form.parent_id.data or 0))
-        except services.AccountError as error:
-            getattr(form, error.field or "name").errors.append(str(error.message))
-        else:
-            flash(_("Unit %(name)s created.", name=unit.name), "success")
-            return redirect(url_for("admin.units"))
-    member_counts = dict(db.session.execute(
-        db.select(User.org_unit_id, db.func.count(User.id)).group_by(User.org_unit_id)).all())
-    return render_template("accounts/admin_units.html", form=form, tree=services.units_in_tree_order(),
-                           member_counts=member_counts)
-
-
 @auth_bp.app_context_processor
 def account_labels():
     from lms.accounts.forms import role_choices, unit_type_choices
@@ -138,3 +126,8 @@ def account_labels():
     roles, unit_types = dict(role_choices()), dict(unit_type_choices())
     return {"role_label": lambda role: roles[Role(role).value],
             "unit_type_label": lambda kind: unit_types[UnitType(kind).value]}
+
+
+# The admin's people and unit pages live in their own module, on admin_bp.
+from lms.accounts import admin_views  # noqa: E402,F401 - importing registers the routes
+from lms.accounts import import_views  # noqa: E402,F401 - the bulk import of people, also on admin_bp
