@@ -174,3 +174,20 @@ def test_cli_refuses_malformed_content_with_file_line_and_exit_code(runner, tmp_
     assert result.exit_code != 0
     assert "khoa-thu/course.yml:" in result.output
     assert db.session.scalar(select(func.count(Course.id))) == 0
+
+
+def test_publishing_content_is_recorded_in_the_audit_log_and_an_unchanged_reimport_is_not(tmp_path, app):
+    from lms.audit.models import AuditEvent
+
+    folder = Factories.course_folder(tmp_path)
+    services.import_content(folder)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "content.publish")).all()
+    assert len(events) == 1 and events[0].after["published"] == ["mot", "hai"]
+    services.import_content(folder)  # nothing changed: nothing to record
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "content.publish")) == 1
+    (folder / "02-hai.md").write_text("---\nid: hai\ntitle: Bài hai\n---\n## Phần chính\n\nNội dung sửa.\n",
+                                      encoding="utf-8")
+    services.import_content(folder)
+    latest = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "content.publish")
+                                .order_by(AuditEvent.id.desc())).first()
+    assert latest.after["published"] == ["hai"]

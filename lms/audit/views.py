@@ -25,15 +25,27 @@ ACTION_LABELS = {
     "user.deactivate": _l("Account deactivated"),
     "user.reactivate": _l("Account reactivated"),
     "user.password_reset": _l("Password reset"),
+    "user.import": _l("People imported from a file"),
     "unit.update": _l("Unit renamed or retyped"),
     "unit.move": _l("Unit moved"),
     "enrolment.assign": _l("Course assigned"),
     "enrolment.withdraw": _l("Enrolment withdrawn"),
+    "enrolment.due_date": _l("Due date changed"),
+    "content.publish": _l("Course content published"),
+    "class.create": _l("Class created"),
+    "class.update": _l("Class changed"),
+    "class.session_add": _l("Class session added"),
+    "class.session_remove": _l("Class session removed"),
+    "class.roster_add": _l("People added to a class"),
+    "class.roster_remove": _l("Person removed from a class"),
+    "class.attendance": _l("Attendance marked"),
+    "certificate.issue": _l("Certificate issued"),
     "certificate.issue_in_person": _l("Certificate issued for a class"),
     "certificate.revoke": _l("Certificate revoked"),
     "certificate.reissue": _l("Certificate re-issued"),
 }
 OBJECT_TYPE_LABELS = {"user": _l("Account"), "unit": _l("Unit"), "course": _l("Course"),
+                      "training_class": _l("Class"),
                       "enrolment": _l("Enrolment"), "certificate": _l("Certificate")}
 KEY_LABELS = {"role": _l("Role"), "full_name": _l("Full name"), "username": _l("Username"), "email": _l("Email"),
               "position": _l("Position"), "unit": _l("Unit"), "active": _l("Active"),
@@ -42,7 +54,8 @@ KEY_LABELS = {"role": _l("Role"), "full_name": _l("Full name"), "username": _l("
               "due_on": _l("Due on"), "course": _l("Course")}
 # Where an event's record can be opened.
 OBJECT_ENDPOINTS = {"user": ("admin.edit_user", "user_id"), "unit": ("admin.edit_unit", "unit_id"),
-                    "certificate": ("certificate_admin.detail", "certificate_id")}
+                    "certificate": ("certificate_admin.detail", "certificate_id"),
+                    "training_class": ("classes.detail", "class_id")}
 
 
 def action_label(action: str) -> str:

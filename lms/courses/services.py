@@ -16,6 +16,7 @@ from lms.courses.content_files import ContentError, ContentProblem, CourseSpec, 
 from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, ModuleCompletion,
                                 ModuleRevision)
 from lms.courses.rendering import CourseLinks, render_markdown
+from lms.audit.services import record_event
 from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
 from lms.storage import get_storage
@@ -93,6 +94,7 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
 
     module_keys = {Path(m.path).name: m.key for m in spec.modules}
     existing = {m.key: m for m in course.modules}
+    published, retired = [], []
     for position, module_spec in enumerate(spec.modules, start=1):
         module = existing.pop(module_spec.key, None)
         if module is None:
@@ -107,17 +109,28 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
         links = CourseLinks(module_keys=module_keys, file_digests=store_course_files(module_spec.files))
         if _publish_if_changed(module, module_spec.source_markdown, links):
             report.modules_revised += 1
+            published.append(module.key)
         else:
             report.modules_unchanged += 1
     for module in existing.values():
         if not module.retired:
             module.retired = True
             report.modules_retired += 1
+            retired.append(module.key)
     bank = apply_course_bank(course, spec)
     report.questions_created += bank.created
     report.questions_updated += bank.updated
     report.questions_retired += bank.retired
     report.quizzes += apply_course_quizzes(course, spec)
+    if published or retired or bank.created or bank.updated or bank.retired:
+        # What trainees read changed: the audit log keeps when, and which modules and questions.
+        db.session.flush()
+        record_event(None, "content.publish", "course", course.id,
+                     summary=f"{spec.slug}: {len(published)} module revision(s), {len(retired)} retired, "
+                             f"questions +{bank.created} ~{bank.updated} -{bank.retired}",
+                     after={"course": spec.slug, "published": published, "retired": retired,
+                            "questions_created": bank.created, "questions_updated": bank.updated,
+                            "questions_retired": bank.retired})
 
 
 COURSE_FILE_PREFIX = "course-files/"
