@@ -118,7 +118,8 @@ def test_admin_issues_for_an_in_person_class(client, make, login, course):
     assert issued.completed_on == date(2026, 11, 13)
     assert issued.score_percent is None
     assert "Lớp tập huấn nghiệp vụ" in squash(pdf_text(services.stored_pdf(issued)))
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_id == str(issued.id))) \
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "certificate",
+                                                             AuditEvent.object_id == str(issued.id))) \
         == "certificate.issue_in_person"
     again = client.post("/admin/certificates/issue", data={
         "username": person.username, "course": course.id, "completed_on": "2026-11-14", "note": "Lớp khác"})

@@ -5,6 +5,7 @@ A new route without an entry in EXPECTED fails this test: say who may use it bef
 import re
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import Role
 from lms.courses import services as course_services
@@ -124,6 +125,9 @@ EXPECTED = {
     ("reports.dashboard", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
     ("reports.unit", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
     ("reports.person", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.grades", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.override", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    ("reports.override", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("reports.transcript_download", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("reports.matrix_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
     ("reports.matrix_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
@@ -184,13 +188,16 @@ def test_every_route_answers_each_role_as_expected(app, make, login, course, rol
     file_digest = course_services.store_course_files({"so-do.png": b"\x89PNG\r\n\x1a\n"})["so-do.png"]
     person, unit = make.trainee(), make.unit()  # the account and the unit the admin pages act on
     class_ids = _training_class(make.admin(), person)
+    # A graded attempt of that person, for the grade override pages.
+    graded = quiz_services.start_attempt(course_services.enrol(person, course), quiz)
+    quiz_services.submit_attempt(graded, 1, MultiDict())
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
         url = _url_for_rule(rule, course, attempt.id, certificate, file_digest, user_id=person.id, unit_id=unit.id,
-                            person_id=person.id, **class_ids)
+                            person_id=person.id, graded_attempt_id=graded.id, **class_ids)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

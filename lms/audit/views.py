@@ -40,18 +40,20 @@ ACTION_LABELS = {
     "class.roster_remove": _l("Person removed from a class"),
     "class.attendance": _l("Attendance marked"),
     "certificate.issue": _l("Certificate issued"),
+    "attempt.grade_override": _l("Grade changed"),
     "certificate.issue_in_person": _l("Certificate issued for a class"),
     "certificate.revoke": _l("Certificate revoked"),
     "certificate.reissue": _l("Certificate re-issued"),
 }
 OBJECT_TYPE_LABELS = {"user": _l("Account"), "unit": _l("Unit"), "course": _l("Course"),
-                      "training_class": _l("Class"),
+                      "training_class": _l("Class"), "attempt": _l("Quiz attempt"),
                       "enrolment": _l("Enrolment"), "certificate": _l("Certificate")}
 KEY_LABELS = {"role": _l("Role"), "full_name": _l("Full name"), "username": _l("Username"), "email": _l("Email"),
               "position": _l("Position"), "unit": _l("Unit"), "active": _l("Active"),
               "deactivated_at": _l("Deactivated on"), "must_change_password": _l("Must change password"),
               "name": _l("Unit name"), "unit_type": _l("Type"), "parent": _l("Belongs to"),
-              "due_on": _l("Due on"), "course": _l("Course")}
+              "due_on": _l("Due on"), "course": _l("Course"), "score_percent": _l("Grade (%)"),
+              "passed": _l("Passed")}
 # Where an event's record can be opened.
 OBJECT_ENDPOINTS = {"user": ("admin.edit_user", "user_id"), "unit": ("admin.edit_unit", "unit_id"),
                     "certificate": ("certificate_admin.detail", "certificate_id"),

@@ -200,3 +200,4 @@ def year_end_xlsx():
 
 from lms.reports import enrolment_views as _enrolment_views  # noqa: E402,F401 - adds its routes
 from lms.reports import item_analysis_views as _item_analysis_views  # noqa: E402,F401 - adds its routes
+from lms.reports import grade_views as _grade_views  # noqa: E402,F401 - adds its routes
