@@ -50,3 +50,18 @@ def check_content_command(path: Path | None) -> None:
     editions = sum(1 for spec in specs if spec.edition_of)
     click.echo(f"{len(specs)} course(s), {modules} module(s), {questions} question(s), "
                f"{editions} edition(s) checked against their originals: no problems.")
+
+
+@lms_cli.command("export-course")
+@click.argument("slug")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def export_course_command(slug: str, destination: Path) -> None:
+    """Write a course in the content/ format into DESTINATION/SLUG/ (import it back with import-content)."""
+    from lms.cli import course_or_fail
+    from lms.courses.export import export_course
+
+    try:
+        folder = export_course(course_or_fail(slug), destination)
+    except FileExistsError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {folder}")

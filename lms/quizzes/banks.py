@@ -35,7 +35,8 @@ def store_question(course: Course, question: Question | None, spec: QuestionSpec
     values = {"qtype": spec.qtype, "category": spec.category, "tags": spec.tags, "points": spec.points,
               "prompt_markdown": spec.prompt_markdown, "explanation_markdown": spec.explanation_markdown,
               "legal_source": spec.legal_source, "spec": spec.spec, "origin": spec.origin, "retired": False}
-    if question is not None and all(getattr(question, k) == v for k, v in values.items()):
+    if question is not None and all(getattr(question, k) == v for k, v in values.items() if k != "origin"):
+        question.origin = spec.origin  # moved to another bank file: the question itself is unchanged
         return question, "unchanged"
     outcome = "updated"
     if question is None:
