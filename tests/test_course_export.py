@@ -2,6 +2,8 @@
 course, for every shipped course, and the files a module shows come back byte for byte."""
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -70,3 +72,14 @@ def test_the_images_a_module_shows_are_exported_at_their_paths(app, tmp_path):
     exported = export_course(course, tmp_path / "out")
     assert (exported / "hinh" / "quy-trinh.png").read_bytes() == image
     assert comparable(load_content(exported)[0]) == comparable(load_content(folder)[0])
+
+
+def test_an_admin_downloads_a_course_as_a_zip_that_imports_as_the_same_course(client, make, login, tmp_path):
+    original = next(s for s in load_content(CONTENT) if s.edition_of is None)
+    services.import_content(CONTENT / original.slug)
+    login(client, make.admin())
+    response = client.get(f"/courses/{original.slug}/export.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    zipfile.ZipFile(io.BytesIO(response.data)).extractall(tmp_path)
+    [exported] = load_content(tmp_path / original.slug)
+    assert comparable(exported) == comparable(original)

@@ -58,6 +58,7 @@ EXPECTED = {
     ("courses.enrol", "POST"): {"anonymous": LOGIN, "trainee": 302, "trainer": 302, "admin": 302},
     # Not enrolled: a trainee is sent to the course page to enrol; trainers and admins read everything.
     ("courses.module", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
+    ("courses.export_zip", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
     ("courses.course_file", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 200, "admin": 200},
     ("courses.complete", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
     # Quizzes: a trainee not enrolled is sent to the course page; staff may look at the settings.

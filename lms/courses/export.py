@@ -3,7 +3,10 @@ modules show), so a course edited on the platform can be reviewed, versioned and
 import → export → import gives the same course."""
 from __future__ import annotations
 
+import io
 import re
+import tempfile
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -108,3 +111,15 @@ def _write_banks(course: Course, folder: Path, modules: list[Module], module_nam
         bank = {"category": category, "questions": [question_entry(q, category) for q in members]}
         name = file_of.get(category, f"{category}.yml")
         (folder / "questions" / name).write_text(_yaml(bank), encoding="utf-8")
+
+
+def course_zip(course: Course) -> bytes:
+    """The exported folder as a zip (SLUG/… inside), for the browser download."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = export_course(course, Path(scratch))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    bundle.write(path, path.relative_to(folder.parent).as_posix())
+        return out.getvalue()

@@ -7,6 +7,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from lms.accounts.access import admin_required
 from lms.certificates.services import current_certificate
 from lms.courses import services
 from lms.courses.assignments import is_overdue, local_today
@@ -121,6 +122,19 @@ def module(slug: str, key: str):
 
 
 DIGEST_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@courses_bp.get("/courses/<slug>/export.zip")
+@admin_required
+def export_zip(slug: str):
+    """The course in the content/ format, to review, version or import on another platform."""
+    from lms.courses.export import course_zip
+
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    return Response(course_zip(course), content_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{course.slug}.zip"'})
 
 
 @courses_bp.get("/courses/<slug>/files/<digest>/<name>")
