@@ -162,7 +162,7 @@ def test_module_html_is_stored_and_served_not_rerendered(client, make, login, co
         raise AssertionError("module pages must serve the stored HTML")
 
     monkeypatch.setattr("lms.courses.rendering.render_markdown", explode)
-    monkeypatch.setattr("lms.courses.services.render_markdown", explode)
+    monkeypatch.setattr("lms.courses.revisions.render_markdown", explode)
     response = client.get(f"/courses/{course.slug}/modules/{module.key}")
     assert response.status_code == 200
 

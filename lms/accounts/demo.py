@@ -42,4 +42,17 @@ def seed_demo() -> int:
                                  password=credential, role=role, unit=services.find_unit(unit_code),
                                  position=position)
             created += 1
+    created += _assign_demo_trainer()
     return created
+
+
+def _assign_demo_trainer() -> int:
+    """The demo trainer edits every course on the platform, so authoring can be tried straight away."""
+    from lms.courses.models import Course, CourseTrainer
+
+    trainer_id = db.session.scalar(select(User.id).where(User.username == "giangvien"))
+    assigned = set(db.session.scalars(select(CourseTrainer.course_id).where(CourseTrainer.user_id == trainer_id)))
+    missing = [c for c in db.session.scalars(select(Course.id)) if c not in assigned]
+    db.session.add_all(CourseTrainer(course_id=c, user_id=trainer_id) for c in missing)
+    db.session.commit()
+    return len(missing)

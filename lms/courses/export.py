@@ -40,7 +40,8 @@ def _yaml(data) -> str:
 
 
 def module_file_name(position: int, module: Module) -> str:
-    return f"{position:02d}-{module.key}.md"
+    """The name it was imported (or created) under, so links between modules keep working."""
+    return module.file_name or f"{position:02d}-{module.key}.md"
 
 
 def export_course(course: Course, destination: Path) -> Path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,13 +14,15 @@ from lms.accounts.models import User
 from flask_babel import lazy_gettext as _l
 
 from lms.courses.content_files import ContentError, ContentProblem, CourseSpec, load_content
-from lms.courses.models import (Course, Enrolment, EnrolmentPolicy, Module, ModuleCompletion,
-                                ModuleRevision)
-from lms.courses.rendering import CourseLinks, render_markdown
+from lms.courses.models import (ORIGIN_FILES, Course, CourseFile, Enrolment, EnrolmentPolicy, Module,
+                                ModuleCompletion, ModuleRevision)
+from lms.courses.rendering import CourseLinks
+from lms.courses.revisions import (COURSE_FILE_PREFIX, fingerprint, load_course_file,  # noqa: F401 - used as services.*
+                                   publish_revision, published_revision, record_course_files,
+                                   store_course_files)
 from lms.audit.services import record_event
 from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
-from lms.storage import get_storage
 from lms.quizzes.banks import apply_course_bank, apply_course_quizzes
 from lms.quizzes.results import final_exam_of, quiz_passed
 
@@ -75,7 +78,16 @@ def _check_originals_exist(specs: list[CourseSpec]) -> None:
         raise ContentError(problems)
 
 
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+                          .encode("utf-8")).hexdigest()
+
+
 def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
+    """Apply one course folder. Each item (the course settings, a module, a question, a quiz) is changed
+    only when its file changed since the last import, so what trainers changed in the browser survives a
+    re-import of unchanged files; where a file did change, the file wins and the browser's revision stays
+    in the module's history."""
     course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
     if course is None:
         course = Course(slug=spec.slug)
@@ -83,14 +95,21 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
         report.courses_created.append(spec.slug)
     else:
         report.courses_updated.append(spec.slug)
-    course.title = spec.title
-    course.summary = spec.summary
-    course.language = spec.language
-    course.enrolment_policy = EnrolmentPolicy(spec.enrolment)
-    course.certificate_validity_months = spec.certificate_validity_months
-    course.legal_basis_as_of = spec.legal_basis_as_of
-    course.original = (db.session.scalar(select(Course).where(Course.slug == spec.edition_of))
-                       if spec.edition_of else None)
+    settings_digest = _digest(spec.title, spec.summary, spec.language, spec.enrolment,
+                              spec.certificate_validity_months, spec.legal_basis_as_of, spec.edition_of,
+                              [m.key for m in spec.modules])
+    settings_changed = course.imported_sha256 != settings_digest
+    if settings_changed:
+        course.title = spec.title
+        course.summary = spec.summary
+        course.language = spec.language
+        course.enrolment_policy = EnrolmentPolicy(spec.enrolment)
+        course.certificate_validity_months = spec.certificate_validity_months
+        course.legal_basis_as_of = spec.legal_basis_as_of
+        course.original = (db.session.scalar(select(Course).where(Course.slug == spec.edition_of))
+                           if spec.edition_of else None)
+        course.imported_sha256 = settings_digest
+    db.session.flush()
 
     module_keys = {Path(m.path).name: m.key for m in spec.modules}
     existing = {m.key: m for m in course.modules}
@@ -98,22 +117,35 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
     for position, module_spec in enumerate(spec.modules, start=1):
         module = existing.pop(module_spec.key, None)
         if module is None:
-            module = Module(course=course, key=module_spec.key)
+            module = Module(course=course, key=module_spec.key, title=module_spec.title)
             db.session.add(module)
             report.modules_created += 1
-        module.position = position
+        if settings_changed or module.id is None:
+            module.position = position
+        module.retired = False
+        module.is_published = True
+        module.origin = ORIGIN_FILES
+        module.file_name = Path(module_spec.path).name
+        file_digests = store_course_files(module_spec.files)
+        record_course_files(course, file_digests, module_spec.files)
+        links = CourseLinks(module_keys=module_keys, file_digests=file_digests)
+        module_digest = _digest(module_spec.title, module_spec.minutes, module_spec.required,
+                                module_spec.source_markdown, sorted(file_digests.items()))
+        if module.imported_sha256 == module_digest:
+            report.modules_unchanged += 1
+            continue
         module.title = module_spec.title
         module.minutes = module_spec.minutes
         module.required = module_spec.required
-        module.retired = False
-        links = CourseLinks(module_keys=module_keys, file_digests=store_course_files(module_spec.files))
+        module.imported_sha256 = module_digest
         if _publish_if_changed(module, module_spec.source_markdown, links):
             report.modules_revised += 1
             published.append(module.key)
         else:
             report.modules_unchanged += 1
     for module in existing.values():
-        if not module.retired:
+        # Modules a trainer created in the browser are not the files' to retire.
+        if not module.retired and module.origin == ORIGIN_FILES:
             module.retired = True
             report.modules_retired += 1
             retired.append(module.key)
@@ -133,46 +165,13 @@ def _apply_course(spec: CourseSpec, report: ImportReport) -> None:
                             "questions_retired": bank.retired})
 
 
-COURSE_FILE_PREFIX = "course-files/"
-
-
-def store_course_files(files: dict[str, bytes]) -> dict[str, str]:
-    """Save a module's images and attachments under their content digest. A file is never overwritten,
-    so pages of earlier revisions (and of a failed import) keep showing what they showed."""
-    storage = get_storage()
-    digests = {}
-    for path, data in files.items():
-        digest = hashlib.sha256(data).hexdigest()
-        key = COURSE_FILE_PREFIX + digest[:32]
-        if not storage.exists(key):
-            storage.save(key, data)
-        digests[path] = digest
-    return digests
-
-
-def load_course_file(digest: str) -> bytes:
-    return get_storage().load(COURSE_FILE_PREFIX + digest)
-
-
 def _publish_if_changed(module: Module, source: str, links: CourseLinks) -> bool:
-    # A changed image is a changed page even when the Markdown is the same.
-    fingerprint = source + "".join(f"\n{p}:{d}" for p, d in sorted(links.file_digests.items()))
-    digest = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
     latest = published_revision(module) if module.id else None
-    if latest is not None and latest.source_sha256 == digest:
+    if latest is not None and latest.source_sha256 == fingerprint(source, links):
         return False
-    rendered = render_markdown(source, links)
-    db.session.flush()
-    db.session.add(ModuleRevision(
-        module_id=module.id, number=(latest.number + 1) if latest else 1, source_markdown=source,
-        body_html=rendered.body_html, toc_html=rendered.toc_html, source_sha256=digest,
-        word_count=rendered.word_count))
+    publish_revision(module, source=source, links=links)  # no author: the history says "content import"
     return True
 
-
-def published_revision(module: Module) -> ModuleRevision | None:
-    return db.session.scalar(select(ModuleRevision).where(ModuleRevision.module_id == module.id)
-                             .order_by(ModuleRevision.number.desc()).limit(1))
 
 
 # --- visibility ------------------------------------------------------------------------------------------
@@ -266,7 +265,8 @@ class Progress:
 
 
 def _counted_modules():
-    return select(Module.id).where(Module.required.is_(True), Module.retired.is_(False))
+    return select(Module.id).where(Module.required.is_(True), Module.retired.is_(False),
+                                   Module.is_published.is_(True))
 
 
 def progress_for(enrolments: list[Enrolment]) -> dict[int, Progress]:

@@ -5,6 +5,9 @@ is rolled back, so a course never ends up with half a bank or a quiz that cannot
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -50,6 +53,13 @@ def store_question(course: Course, question: Question | None, spec: QuestionSpec
     return question, outcome
 
 
+def spec_digest(spec) -> str:
+    """What a question or quiz says in its file, apart from where the file is and the line it starts on."""
+    values = {k: v for k, v in dataclasses.asdict(spec).items() if k not in {"origin", "line", "path"}}
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+                          .encode("utf-8")).hexdigest()
+
+
 def course_questions(course: Course) -> dict[str, Question]:
     if course.id is None:
         return {}
@@ -69,8 +79,15 @@ def apply_course_bank(course: Course, spec: CourseSpec) -> BankReport:
                 f"{spec.path}/{question_spec.origin}", question_spec.line,
                 _l("The question id %(key)s is already used by a question imported from Moodle.",
                    key=question_spec.key))])
-        _question, outcome = store_question(course, question, question_spec)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+        digest = spec_digest(question_spec)
+        if question is not None and question.imported_sha256 == digest:
+            # The file has not changed since it was last read: what trainers did in the browser stands.
+            question.origin = question_spec.origin
+            report.unchanged += 1
+        else:
+            question, outcome = store_question(course, question, question_spec)
+            question.imported_sha256 = digest
+            setattr(report, outcome, getattr(report, outcome) + 1)
         in_files.add(question_spec.key)
     for key, question in existing.items():
         if question.origin.startswith(CONTENT_ORIGIN_PREFIX) and key not in in_files and not question.retired:
@@ -92,7 +109,12 @@ def apply_course_quizzes(course: Course, spec: CourseSpec) -> int:
         if quiz is None:
             quiz = Quiz(course_id=course.id, key=quiz_spec.key)
             db.session.add(quiz)
+        digest = spec_digest(quiz_spec)
+        if quiz.imported_sha256 == digest:  # unchanged file: settings edited in the browser stand
+            quiz.retired = False
+            continue
         _apply_quiz_settings(quiz, quiz_spec, modules)
+        quiz.imported_sha256 = digest
     for quiz in existing.values():
         quiz.retired = True
     db.session.flush()

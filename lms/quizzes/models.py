@@ -33,6 +33,9 @@ class Question(TimestampMixin, db.Model):
     # questions its own files no longer hold, never those imported from Moodle.
     origin: Mapped[str] = mapped_column(String(200), default="")
     retired: Mapped[bool] = mapped_column(default=False)
+    # Digest of the question as last read from its bank file: a re-import changes the question only when
+    # the file did, so edits made in the browser survive an unchanged file.
+    imported_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("course_id", "key"), Index("ix_question_course_category",
@@ -70,6 +73,7 @@ class Quiz(TimestampMixin, db.Model):
     review: Mapped[ReviewPolicy] = mapped_column(value_enum(ReviewPolicy, "review_policy"),
                                                  default=ReviewPolicy.AFTER_EACH)
     retired: Mapped[bool] = mapped_column(default=False)
+    imported_sha256: Mapped[str | None] = mapped_column(String(64))  # as for Question: file edits win only when made
 
     course: Mapped[Course] = relationship()
     module: Mapped[Module | None] = relationship()

@@ -107,7 +107,8 @@ def _modules_by_course(course_ids: set[int]) -> dict[int, list[Module]]:
     by_course: dict[int, list[Module]] = {}
     if course_ids:
         for module in db.session.scalars(select(Module).where(Module.course_id.in_(course_ids),
-                                                              Module.retired.is_(False))
+                                                              Module.retired.is_(False),
+                                                              Module.is_published.is_(True))
                                          .order_by(Module.course_id, Module.position)):
             by_course.setdefault(module.course_id, []).append(module)
     return by_course
