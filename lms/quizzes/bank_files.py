@@ -145,6 +145,9 @@ def load_quiz(block, *, key: str, default_title: str, module_key: str | None, de
             out.add(path, rule_line, _l("The category %(name)s is drawn from twice.", name=category))
             continue
         seen.add(category)
+        if "count" not in rule:  # every active question of the category, as a module quiz without draw:
+            quiz.draw.append(DrawRuleSpec(category=category.strip(), count=None, line=rule_line))
+            continue
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             out.add(path, rule_line, _l("count must be a whole number of questions (at least 1)."))
             continue

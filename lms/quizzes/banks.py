@@ -74,7 +74,9 @@ def apply_course_bank(course: Course, spec: CourseSpec) -> BankReport:
     in_files: set[str] = set()
     for question_spec in spec.questions:
         question = existing.get(question_spec.key)
-        if question is not None and not question.origin.startswith(CONTENT_ORIGIN_PREFIX):
+        # A question written in the browser and then exported comes back as a file question: the file
+        # takes it over. One imported from Moodle keeps its id to itself.
+        if question is not None and question.origin == GIFT_ORIGIN:
             raise ContentError([ContentProblem(
                 f"{spec.path}/{question_spec.origin}", question_spec.line,
                 _l("The question id %(key)s is already used by a question imported from Moodle.",
@@ -123,20 +125,25 @@ def apply_course_quizzes(course: Course, spec: CourseSpec) -> int:
 
 
 def _apply_quiz_settings(quiz: Quiz, spec: QuizSpec, modules: dict[str, Module]) -> None:
-    quiz.title = spec.title
     quiz.module = modules[spec.module_key] if spec.module_key else None
     quiz.is_final = spec.module_key is None
+    quiz.retired = False
+    apply_quiz_rules(quiz, spec)
+
+
+def apply_quiz_rules(quiz: Quiz, spec: QuizSpec) -> None:
+    """The rules every attempt follows, from the course files or the browser's quiz settings."""
+    quiz.title = spec.title
     quiz.pass_mark = spec.pass_mark
     quiz.time_limit_minutes = spec.time_limit_minutes
     quiz.max_attempts = spec.max_attempts
     quiz.wait_minutes = spec.wait_minutes
     quiz.grading = GradingMethod(spec.grading)
     quiz.review = ReviewPolicy(spec.review)
-    quiz.retired = False
     wanted = [(rule.category, rule.count) for rule in spec.draw]
     if [(r.category, r.count) for r in quiz.draw_rules] != wanted:
         quiz.draw_rules.clear()
-        db.session.flush()
+        db.session.flush()  # the old rows go before new ones reuse their (quiz, category)
         quiz.draw_rules.extend(QuizDrawRule(position=n, category=category, count=count)
                                for n, (category, count) in enumerate(wanted, start=1))
 

@@ -331,8 +331,10 @@ def _submit_and_grade(attempt: Attempt, now: datetime, *, submitted_at: datetime
     if claimed != 1:
         return False
     db.session.refresh(attempt)
+    # Fresh from the database: a slot object this session still holds may predate the last save.
     answers = list(db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
-                                      .order_by(AttemptAnswer.position)))
+                                      .order_by(AttemptAnswer.position)
+                                      .execution_options(populate_existing=True)))
     total = 0.0
     for answer in answers:
         result = grading.grade_slot(answer.snapshot, answer.response)
