@@ -35,15 +35,18 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
 
     from lms.accounts.views import admin_bp, auth_bp
     from lms.audit.views import audit_bp
+    from lms.authoring.views import authoring_bp
     from lms.certificates.views import certificate_admin_bp, certificates_bp
     from lms.classes.views import classes_bp
     from lms.courses.views import courses_bp
+    from lms.notifications.views import notifications_bp
+    from lms.qa.views import qa_bp
     from lms.quizzes.views import quizzes_bp
     from lms.reports.views import reports_bp
     from lms.site.views import site_bp
 
     for blueprint in (site_bp, auth_bp, admin_bp, courses_bp, quizzes_bp, certificates_bp, certificate_admin_bp,
-                      classes_bp, reports_bp, audit_bp):
+                      classes_bp, reports_bp, audit_bp, authoring_bp, qa_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
     from lms.cli import register_commands

@@ -96,3 +96,26 @@ def test_a_module_dropped_from_the_files_is_still_retired(tmp_path, make):
     assert report.modules_retired == 1
     course = db.session.scalar(select(Course).where(Course.slug == "khoa-thu"))
     assert [m.key for m in course.active_modules] == ["mot"]
+
+
+def test_what_trainers_wrote_in_the_browser_comes_back_through_export_and_import(tmp_path, make):
+    from lms.authoring import drafts, question_services
+    from lms.courses.export import export_course
+
+    course = make.quiz_course(tmp_path / "src")
+    trainer = make.admin()
+    module = drafts.create_module(course, key="bai-moi", title="Bài mới", minutes=4, author=trainer)
+    drafts.publish_draft(module, title="Bài mới", minutes=4, source="## Bài mới\n\nNội dung viết trên web.\n",
+                         version=1, base_revision=0, author=trainer)
+    question = question_services.create_question(course, {
+        "type": "true-false", "category": "khung-phap-ly", "prompt": "Đúng hay sai: thi đua dựa trên sự tự nguyện tham gia?",
+        "answer": True, "explanation": "Điều 3 định nghĩa thi đua là hoạt động tự nguyện.",
+        "source": "Luật Thi đua, khen thưởng 2022, Điều 3"}, trainer)
+
+    folder = export_course(course, tmp_path / "out")
+    report = services.import_content(folder)  # back into the same platform
+
+    assert report.modules_created == 0 and report.questions_created == 0
+    db.session.expire_all()
+    assert db.session.get(Module, module.id).origin == "files"
+    assert db.session.get(Question, question.id).origin.startswith("questions/")

@@ -10,6 +10,9 @@ from werkzeug.datastructures import MultiDict
 from lms.accounts.models import Role
 from lms.courses import services as course_services
 from lms.certificates import services as certificate_services
+from lms.extensions import db
+from lms.notifications.services import notify
+from lms.qa import services as qa_services
 from lms.quizzes import services as quiz_services
 from tests.certificate_helpers import complete_course
 
@@ -58,7 +61,8 @@ EXPECTED = {
     ("courses.enrol", "POST"): {"anonymous": LOGIN, "trainee": 302, "trainer": 302, "admin": 302},
     # Not enrolled: a trainee is sent to the course page to enrol; trainers and admins read everything.
     ("courses.module", "GET"): {"anonymous": LOGIN, "trainee": 302, "trainer": 200, "admin": 200},
-    ("courses.export_zip", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 200},
+    # Those who edit the course (its trainers, admins); for anyone else it is not found.
+    ("courses.export_zip", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
     ("courses.course_file", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 200, "admin": 200},
     ("courses.complete", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 403},
     # Quizzes: a trainee not enrolled is sent to the course page; staff may look at the settings.
@@ -135,6 +139,53 @@ EXPECTED = {
     ("reports.year_end", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
     ("reports.year_end_csv", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
     ("reports.year_end_xlsx", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    # H2 course hub and history: the signed-in trainer is not assigned to the course, so for them (and for a
+    # trainee) it is not found. An empty settings form is shown again with what is missing; an empty move or
+    # trainer form goes back to the hub with a message; the person in the remove URL is no trainer of the
+    # course (404). A diff without its two revisions goes back to the history; restoring revision 1, which
+    # trainees read now, changes nothing and goes back to the history.
+    ("authoring.course", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.course_settings", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.move_module", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    ("authoring.add_trainer", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 302},
+    ("authoring.remove_trainer", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 403, "admin": 404},
+    ("authoring.history", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.diff", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    ("authoring.revision", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.restore", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    # H1 module editor: not assigned (the trainer) or no editor at all (a trainee): not found. An empty new-module
+    # or editor form is shown again with what is missing; an empty preview is an empty page; an upload without a
+    # file answers 400 with the reason (as JSON, for the editor's script).
+    ("authoring.new_module", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.new_module", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.edit_module", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.edit_module", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.preview_module", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.upload_file", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 400},
+    # H3 question bank and quiz settings: not assigned (the trainer) or no editor (a trainee): not found. An
+    # empty question or settings form is shown again with what is missing; retire and bring back go back to
+    # the question's page.
+    ("authoring.questions", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.new_question", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.new_question", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.edit_question", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.edit_question", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.preview_question", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.retire_question", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    ("authoring.unretire_question", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    ("authoring.quiz_settings", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("authoring.quiz_settings", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    # H4 Q&A, trainer desk, notifications. Asking needs the course's modules (a trainee not enrolled: 403); an
+    # empty question or answer is shown again with what is missing. The question in the URL is another
+    # trainee's private one, on a course the signed-in trainer is not assigned to: not found for them. An empty
+    # FAQ form goes back to the thread with a message. The notice in the URL is someone else's: not found.
+    ("qa.ask", "POST"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("qa.thread", "GET"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("qa.answer", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 200},
+    ("qa.promote", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 302},
+    ("qa.desk", "GET"): {"anonymous": LOGIN, "trainee": 403, "trainer": 200, "admin": 200},
+    ("notifications.index", "GET"): {"anonymous": LOGIN, "trainee": 200, "trainer": 200, "admin": 200},
+    ("notifications.open", "POST"): {"anonymous": LOGIN, "trainee": 404, "trainer": 404, "admin": 404},
 }
 
 
@@ -192,13 +243,19 @@ def test_every_route_answers_each_role_as_expected(app, make, login, course, rol
     # A graded attempt of that person, for the grade override pages.
     graded = quiz_services.start_attempt(course_services.enrol(person, course), quiz)
     quiz_services.submit_attempt(graded, 1, MultiDict())
+    # H4: the owner's private question on the first module, and a notice for the person (not the one signed in).
+    module_question = qa_services.ask(owner, course.active_modules[0], "Câu hỏi riêng của học viên.")
+    notice = notify(person, "qa.answered", {"module_title": "x"}, f"/qa/{module_question.id}")
+    db.session.commit()
     failures = []
     for rule, method in _routes(app):
         client = app.test_client()
         if role != "anonymous":
             login(client, make.user(Role(role)))
         url = _url_for_rule(rule, course, attempt.id, certificate, file_digest, user_id=person.id, unit_id=unit.id,
-                            person_id=person.id, graded_attempt_id=graded.id, **class_ids)
+                            person_id=person.id, graded_attempt_id=graded.id, number=1, **class_ids,
+                            question_id=module_question.id if rule.endpoint.startswith("qa.")
+                            else attempt.answers[0].question_id, quiz_key=quiz.key, notification_id=notice.id)
         response = client.open(url, method=method, data={})
         expected = EXPECTED[(rule.endpoint, method)][role]
         if expected == LOGIN:

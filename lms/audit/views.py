@@ -44,8 +44,27 @@ ACTION_LABELS = {
     "certificate.issue_in_person": _l("Certificate issued for a class"),
     "certificate.revoke": _l("Certificate revoked"),
     "certificate.reissue": _l("Certificate re-issued"),
+    # H2: the course hub and module history.
+    "course.settings": _l("Course settings changed"),
+    "course.trainer_add": _l("Trainer assigned to a course"),
+    "course.trainer_remove": _l("Trainer removed from a course"),
+    "module.move": _l("Module moved"),
+    "module.restore": _l("Old module revision restored"),
+    # H1: the module editor.
+    "module.create": _l("Module created"),
+    "module.publish": _l("Module published"),
+    # H3: the question bank and quiz settings.
+    "question.create": _l("Question written in the browser"),
+    "question.edit": _l("Question changed"),
+    "question.retire": _l("Question retired"),
+    "question.unretire": _l("Retired question brought back"),
+    "quiz.settings": _l("Quiz settings changed"),
+    # H4: questions and answers.
+    "qa.faq_promote": _l("Question added to a module's FAQ"),
+    "qa.faq_remove": _l("Question removed from a module's FAQ"),
 }
-OBJECT_TYPE_LABELS = {"user": _l("Account"), "unit": _l("Unit"), "course": _l("Course"),
+OBJECT_TYPE_LABELS = {"question": _l("Bank question"), "quiz": _l("Quiz"),  # H3
+                      "user": _l("Account"), "unit": _l("Unit"), "course": _l("Course"),
                       "training_class": _l("Class"), "attempt": _l("Quiz attempt"),
                       "enrolment": _l("Enrolment"), "certificate": _l("Certificate")}
 KEY_LABELS = {"role": _l("Role"), "full_name": _l("Full name"), "username": _l("Username"), "email": _l("Email"),
@@ -54,10 +73,35 @@ KEY_LABELS = {"role": _l("Role"), "full_name": _l("Full name"), "username": _l("
               "name": _l("Unit name"), "unit_type": _l("Type"), "parent": _l("Belongs to"),
               "due_on": _l("Due on"), "course": _l("Course"), "score_percent": _l("Grade (%)"),
               "passed": _l("Passed")}
+# H2: the course hub and module history (setdefault: the module editor may name modules too).
+OBJECT_TYPE_LABELS.setdefault("module", _l("Module"))
+KEY_LABELS.update({"title": _l("Title"), "summary": _l("Summary"), "enrolment_policy": _l("Enrolment"),
+                   "certificate_validity_months": _l("Certificate valid for (months)"),
+                   "legal_basis_as_of": _l("Legal texts reflected"), "order": _l("Order in the course"),
+                   "trainer": _l("Trainer"), "revision": _l("Revision"),
+                   "restored_from": _l("Restored from revision")})
+# H1: the module editor.
+KEY_LABELS.setdefault("minutes", _l("Reading time (minutes)"))
+KEY_LABELS.setdefault("key", _l("Module id"))
 # Where an event's record can be opened.
 OBJECT_ENDPOINTS = {"user": ("admin.edit_user", "user_id"), "unit": ("admin.edit_unit", "unit_id"),
                     "certificate": ("certificate_admin.detail", "certificate_id"),
                     "training_class": ("classes.detail", "class_id")}
+# H3: a bank question's settings as its bank file names them, and a quiz's settings.
+_QUESTION_KEY_LABELS = {
+    "prompt": _l("Question text"), "explanation": _l("Explanation"), "source": _l("Legal source"),
+    "category": _l("Category"), "tags": _l("Tags"), "points": _l("Points"), "options": _l("Choices"),
+    "answer": _l("Answer"), "answers": _l("Accepted answers"), "tolerance": _l("Tolerance"), "range": _l("Range"),
+    "pairs": _l("Pairs"), "distractors": _l("Extra wrong matches"), "items": _l("Items in order"),
+    "scoring": _l("Scoring"), "shuffle": _l("Shuffled"), "retired": _l("Retired"),
+    "pass_mark": _l("Pass mark (%)"), "time_limit_minutes": _l("Time limit (minutes)"),
+    "max_attempts": _l("Attempts allowed"), "wait_minutes": _l("Wait between attempts (minutes)"),
+    "grading": _l("Grade"), "review": _l("Review after an attempt"), "draw": _l("Questions drawn")}
+KEY_LABELS.update({k: v for k, v in _QUESTION_KEY_LABELS.items() if k not in KEY_LABELS})
+# H4: questions and answers ("faq" is the before/after of a promotion).
+OBJECT_TYPE_LABELS["module_question"] = _l("Question on a module")
+KEY_LABELS.setdefault("faq", _l("In the module's FAQ"))
+OBJECT_ENDPOINTS["module_question"] = ("qa.thread", "question_id")
 
 
 def action_label(action: str) -> str:

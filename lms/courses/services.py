@@ -14,8 +14,8 @@ from lms.accounts.models import User
 from flask_babel import lazy_gettext as _l
 
 from lms.courses.content_files import ContentError, ContentProblem, CourseSpec, load_content
-from lms.courses.models import (ORIGIN_FILES, Course, CourseFile, Enrolment, EnrolmentPolicy, Module,
-                                ModuleCompletion, ModuleRevision)
+from lms.courses.models import (ORIGIN_FILES, Course, Enrolment, EnrolmentPolicy, Module,
+                                ModuleCompletion)
 from lms.courses.rendering import CourseLinks
 from lms.courses.revisions import (COURSE_FILE_PREFIX, fingerprint, load_course_file,  # noqa: F401 - used as services.*
                                    publish_revision, published_revision, record_course_files,

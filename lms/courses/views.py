@@ -7,7 +7,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from lms.accounts.access import admin_required
+from lms.authoring.access import can_edit_course
 from lms.certificates.services import current_certificate
 from lms.courses import services
 from lms.courses.assignments import is_overdue, local_today
@@ -15,6 +15,7 @@ from lms.courses.models import Course, EnrolmentPolicy, Module
 from lms.courses.rendering import COURSE_FILE_TYPES
 from lms.extensions import db
 from lms.storage import StoredFileMissing
+from lms.qa import services as qa_services
 from lms.quizzes import services as quiz_services
 from lms.site.forms import ActionForm
 
@@ -31,7 +32,7 @@ def _visible_course_or_404(slug: str) -> Course:
 
 def _module_of_course_or_404(course: Course, key: str) -> Module:
     module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.key == key,
-                                                    Module.retired.is_(False)))
+                                                    Module.retired.is_(False), Module.is_published.is_(True)))
     if module is None:
         abort(404)
     return module
@@ -76,7 +77,7 @@ def course(slug: str):
     return render_template("courses/course.html", course=course, enrolment=enrolment, progress=progress,
                            overdue=bool(enrolment and is_overdue(enrolment)),
                            other_editions=services.other_editions(current_user, course),
-                           certificate=certificate,
+                           certificate=certificate, can_edit=can_edit_course(current_user, course),
                            done=done, next_module=next_module, action_form=ActionForm(),
                            can_read=services.can_read_modules(current_user, course),
                            module_quizzes={q.module_id: q for q in quizzes if q.module_id},
@@ -118,20 +119,23 @@ def module(slug: str, key: str):
                            enrolment=enrolment, is_done=module.id in services.completed_module_ids(enrolment),
                            previous_module=previous_module, next_module=next_module,
                            quiz=quiz, quiz_status=quiz_services.quiz_status(enrolment, quiz)
-                           if quiz and enrolment else None, action_form=ActionForm())
+                           if quiz and enrolment else None, action_form=ActionForm(),
+                           qa=qa_services.module_section(current_user, module),
+                           can_edit=can_edit_course(current_user, course))
 
 
 DIGEST_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 @courses_bp.get("/courses/<slug>/export.zip")
-@admin_required
+@login_required
 def export_zip(slug: str):
-    """The course in the content/ format, to review, version or import on another platform."""
+    """The course in the content/ format, to review, version or import on another platform: for those who
+    edit it (a course someone may not edit is "not found" for them, as on the authoring pages)."""
     from lms.courses.export import course_zip
 
     course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
+    if course is None or not can_edit_course(current_user, course):
         abort(404)
     return Response(course_zip(course), content_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{course.slug}.zip"'})
