@@ -24,11 +24,15 @@ def compose(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+def check_configured() -> None:
+    if not current_app.config["MAIL_SERVER"]:
+        raise MailNotConfigured("MAIL_SERVER is not set: no mail can be sent")
+
+
 @contextmanager
 def smtp_connection():
+    check_configured()
     config = current_app.config
-    if not config["MAIL_SERVER"]:
-        raise MailNotConfigured("MAIL_SERVER is not set: no mail can be sent")
     factory = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
     with factory(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]) as smtp:
         if config["MAIL_USE_STARTTLS"] and not config["MAIL_USE_SSL"]:

@@ -32,8 +32,9 @@ class ReminderReport:
     failed: int = 0
 
 
-def due_reminders(today: date) -> list[tuple[Certificate, int, list[int]]]:
-    """(certificate, the threshold to send now, every threshold it covers) for certificates close to expiry.
+def due_reminders(today: date, certificate_ids: list[int] | None = None) -> list[tuple[Certificate, int, list[int]]]:
+    """(certificate, the threshold to send now, every threshold it covers) for certificates close to expiry,
+    all of them or those among `certificate_ids` (one job's batch, lms.certificates.jobs).
 
     A certificate found late (cron did not run for a while) gets one reminder for the nearest threshold,
     which also stands for the earlier ones it passed.
@@ -46,10 +47,13 @@ def due_reminders(today: date) -> list[tuple[Certificate, int, list[int]]]:
                                          Enrolment.completed_at.is_not(None),
                                          Enrolment.id != Certificate.enrolment_id,
                                          Enrolment.completed_at > Certificate.issued_at)
-    candidates = list(db.session.scalars(select(Certificate).where(
+    query = select(Certificate).where(
         Certificate.status == CertificateStatus.VALID, Certificate.valid_until.is_not(None),
         Certificate.valid_until >= today, Certificate.valid_until <= today + timedelta(days=max(thresholds)),
-        ~renewed.exists()).order_by(Certificate.valid_until)))
+        ~renewed.exists())
+    if certificate_ids is not None:
+        query = query.where(Certificate.id.in_(certificate_ids))
+    candidates = list(db.session.scalars(query.order_by(Certificate.valid_until)))
     done = {(certificate_id, days) for certificate_id, days in db.session.execute(
         select(CertificateReminder.certificate_id, CertificateReminder.days_before)
         .where(CertificateReminder.certificate_id.in_([c.id for c in candidates])))}
@@ -88,9 +92,9 @@ def reminder_message(certificate: Certificate, user: User, days_left: int):
     return compose(user.email, subject, body)
 
 
-def send_reminders(today: date | None = None) -> ReminderReport:
+def send_reminders(today: date | None = None, certificate_ids: list[int] | None = None) -> ReminderReport:
     today = today or local_today()
-    due = due_reminders(today)
+    due = due_reminders(today, certificate_ids)
     if not due:
         return ReminderReport()
     sent = failed = 0

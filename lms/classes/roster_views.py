@@ -142,7 +142,11 @@ def issue_certificates(class_id: int):
     training_class = load_class(class_id)
     if ActionForm().validate_on_submit():
         report = services.issue_class_certificates(training_class, actor=current_user)
-        if report.issued:
+        if report.queued:
+            flash(ngettext("%(num)d certificate is being issued; refresh in a minute.",
+                           "%(num)d certificates are being issued; refresh in a minute.", report.queued),
+                  "success")
+        elif report.issued:
             flash(ngettext("%(num)d certificate issued.", "%(num)d certificates issued.", report.issued),
                   "success")
         elif not report.failed:

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from lms import jobs
 from lms.accounts.models import OrgUnit, Role, User
 from lms.audit.services import record_event
 from lms.certificates import services as certificate_services
@@ -277,6 +278,7 @@ class IssueReport:
     issued: int = 0
     failed: int = 0
     already: int = 0
+    queued: int = 0  # handed to the RQ queue (REDIS_URL set): `rq worker` issues them shortly
 
 
 def issue_class_certificates(training_class: TrainingClass, *, actor: User) -> IssueReport:
@@ -285,34 +287,63 @@ def issue_class_certificates(training_class: TrainingClass, *, actor: User) -> I
     A completed participant has completed every class course online (see lms.classes.results), so the
     certificate is that of the completed enrolment (certificates.issue_certificate), usually issued the
     moment they finished; this catches those whose issue failed. issue_in_person is not used: it records a
-    completion, and the class's rule never grants one. Each certificate is committed with its audit row,
-    so one that fails to render does not undo the others.
+    completion, and the class's rule never grants one. The missing ones are issued in batches through
+    lms.jobs: here and now, or by `rq worker` when Redis is configured (the report then counts them queued).
     """
     from lms.classes.results import class_results
 
     report = IssueReport()
-    results = class_results(training_class)
-    for row in results.rows:
+    lacking = []
+    for row in class_results(training_class).rows:
         if not row.completed:
             continue
         for course_result in row.courses:
             if course_result.certificate is not None:
                 report.already += 1
-                continue
-            enrolment = db.session.get(Enrolment, course_result.enrolment_id)
-            try:
-                certificate = certificate_services.issue_certificate(enrolment, issued_by=actor)
-                record_event(actor, "certificate.issue", "certificate", certificate.id,
-                             summary=f"{certificate.serial}: {certificate.holder_name} – "
-                                     f"{certificate.course_title} (class “{training_class.name}”)",
-                             after={"enrolment_id": enrolment.id, "class_id": training_class.id})
-                db.session.commit()
-                report.issued += 1
-            except Exception:  # noqa: BLE001 - one bad record must not stop the rest; logged and counted
+            else:
+                lacking.append(course_result.enrolment_id)
+    for batch in jobs.batched(lacking, jobs.CERTIFICATES_PER_JOB):
+        outcome = jobs.enqueue(issue_class_certificate_batch, training_class.id, batch, actor.id,
+                               description=f"class {training_class.id}: issue {len(batch)} certificate(s)")
+        if outcome.queued:
+            report.queued += len(batch)
+        else:
+            report.issued += outcome.result.issued
+            report.failed += outcome.result.failed
+            report.already += outcome.result.already
+    return report
+
+
+@jobs.job
+def issue_class_certificate_batch(class_id: int, enrolment_ids: list[int], actor_id: int) -> IssueReport:
+    """Issue the certificates of these enrolments of a class's participants, each committed with its audit
+    row, so one that fails to render does not undo the others. Idempotent: a certificate issued meanwhile
+    (by a retried or repeated job, or at completion) is counted as already there and gets no audit row."""
+    training_class = db.session.get(TrainingClass, class_id)
+    actor = db.session.get(User, actor_id)
+    report = IssueReport()
+    for enrolment_id in enrolment_ids:
+        if certificate_services.current_certificate(enrolment_id) is not None:
+            report.already += 1
+            continue
+        enrolment = db.session.get(Enrolment, enrolment_id)
+        now = utcnow()
+        try:
+            certificate = certificate_services.issue_certificate(enrolment, issued_by=actor, now=now)
+            if certificate.issued_at != now:  # another job issued it a moment ago: theirs, with their audit row
                 db.session.rollback()
-                log.exception("certificate for enrolment %s (class %s) not issued", enrolment.id,
-                              training_class.id)
-                report.failed += 1
+                report.already += 1
+                continue
+            record_event(actor, "certificate.issue", "certificate", certificate.id,
+                         summary=f"{certificate.serial}: {certificate.holder_name} – "
+                                 f"{certificate.course_title} (class “{training_class.name}”)",
+                         after={"enrolment_id": enrolment.id, "class_id": training_class.id})
+            db.session.commit()
+            report.issued += 1
+        except Exception:  # noqa: BLE001 - one bad record must not stop the rest; logged and counted
+            db.session.rollback()
+            log.exception("certificate for enrolment %s (class %s) not issued", enrolment_id, class_id)
+            report.failed += 1
     return report
 
 
