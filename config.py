@@ -20,8 +20,17 @@ class BaseConfig:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Each process keeps its own pool of database connections: at most pool size + overflow at once. Size
+    # PostgreSQL's max_connections for every process of every host (docs/deployment.md). Unset: SQLAlchemy's 5 + 10.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, **{
+        option: int(os.environ[variable]) for option, variable in
+        (("pool_size", "LMS_DB_POOL_SIZE"), ("max_overflow", "LMS_DB_MAX_OVERFLOW")) if os.environ.get(variable)}}
     SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app and set X-Forwarded-For,
+    # -Proto and -Host. 0 trusts none of those headers: a client could forge them to dodge the per-address
+    # rate limits. Set it to the real number, never more (lms/__init__.py wraps the app in ProxyFix).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
     # Sessions are signed cookies: any process holding SECRET_KEY can read them, so no sticky sessions.
     SESSION_COOKIE_HTTPONLY = True
@@ -36,8 +45,11 @@ class BaseConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
 
+    # With Redis, rate limits are counted there (shared by every process) and bulk work (certificate
+    # rendering, reminder email) goes on this RQ queue for `rq worker` (lms/jobs.py); without it, inline.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    JOB_QUEUE = os.environ.get("LMS_QUEUE", "lms")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")  # per client address
 
@@ -93,6 +105,7 @@ class TestingConfig(BaseConfig):
     TESTING = True
     DEMO_DATA_ALLOWED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None  # bulk work runs inline; a test of the queue passes its own Redis (tests/test_jobs.py)
 
 
 class ProductionConfig(BaseConfig):
@@ -146,6 +159,8 @@ def load_config(env_name: str | None = None, overrides: dict | None = None) -> d
             settings["SECRET_KEY"] = _instance_secret(env_name)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["PUBLIC_URL"] = settings["PUBLIC_URL"].rstrip("/")
+    if settings["PROXY_COUNT"] < 0:
+        raise ConfigurationError("PROXY_COUNT is the number of reverse proxies in front of the app: 0 or more")
     return settings
 
 

@@ -58,8 +58,24 @@ def create_app(env_name: str | None = None, overrides: dict | None = None) -> Fl
 
     register_error_handlers(app)
     register_template_helpers(app)
+    _trust_proxies(app)
     app.after_request(_security_headers)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from the headers the last PROXY_COUNT proxies set.
+
+    Only the headers the documented nginx set (and overwrite) are trusted: X-Forwarded-For (the rate
+    limits key on the address), -Proto (HTTPS) and -Host. Not -Port or -Prefix: nginx passes a client's
+    own copy of a header it does not set, so trusting those would let a client forge them. With 0 proxies
+    nothing is trusted: requests come straight from clients, and any such header is theirs to forge.
+    """
+    count = app.config["PROXY_COUNT"]
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=0, x_prefix=0)
 
 
 def select_locale() -> str:

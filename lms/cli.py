@@ -21,6 +21,7 @@ def course_or_fail(slug: str):
 
 def register_commands(app: Flask) -> None:
     from lms.accounts import cli as _accounts_cli  # noqa: F401 - importing registers the commands
+    from lms.backup import cli as _backup_cli  # noqa: F401
     from lms.certificates import cli as _certificates_cli  # noqa: F401
     from lms.courses import cli as _courses_cli  # noqa: F401
     from lms.quizzes import cli as _quizzes_cli  # noqa: F401

@@ -37,6 +37,8 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_language():
-        form = LanguageForm()
+        # Never read the request's own form: this runs for error pages too, and reading the body of a
+        # request over MAX_CONTENT_LENGTH would turn its friendly 413 page into a 500.
+        form = LanguageForm(formdata=None)
         form.next.data = request.full_path.rstrip("?") if request else "/"
         return {"current_lang": _lang(), "language_form": form}
