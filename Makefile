@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run db translations test test-postgres browser pdf-libs extract-messages check-content clean
+.PHONY: setup run db translations test test-postgres browser pdf-libs extract-messages check-content clean bench bench-quick
 
 setup: pdf-libs $(VENV)/.installed translations
 
@@ -45,6 +45,18 @@ test: setup browser check-content
 
 test-postgres: setup browser
 	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest
+
+# The benchmark of issue 8 (bench/README.md): about 25 minutes; results in bench/results/.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--scenario exam --db sqlite".
+bench: setup $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: setup $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
 
 extract-messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot --no-location --sort-output .

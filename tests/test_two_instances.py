@@ -92,7 +92,7 @@ class Deployment:
 
     def wait_until_serving(self) -> None:
         deadline = time.monotonic() + DEADLINE_SECONDS
-        for url, process in zip(self.urls, self.processes):
+        for url, process in zip(self.urls, self.processes, strict=True):
             while True:
                 if process.popen.poll() is not None:
                     pytest.fail(f"{process.name} exited before serving\n{self.logs()}")
