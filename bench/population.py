@@ -10,6 +10,7 @@ locustfiles read: the course, its final exam and modules, the password and the u
 from __future__ import annotations
 
 import argparse
+import secrets
 import json
 import sys
 from pathlib import Path
@@ -26,8 +27,6 @@ from lms.extensions import db
 from lms.quizzes.models import Quiz
 
 COURSE_SLUG = "luat-thi-dua-khen-thuong"
-# Known on purpose: these accounts exist only in the benchmark's scratch database.
-PASSWORD = "bench-password-2026"
 ADMIN = "bench-admin"
 UNIT_CODE = "BENCH"
 CHUNK = 2000
@@ -62,7 +61,9 @@ def seed(counts: dict[str, int]) -> dict:
     unit = OrgUnit(code=UNIT_CODE, name="Đơn vị đo hiệu năng", unit_type=UnitType.OTHER)
     db.session.add(unit)
     db.session.flush()
-    password_hash = hash_password(PASSWORD)
+    # One password for every bench account, made for this run and handed to Locust in population.json.
+    password = secrets.token_urlsafe(16)
+    password_hash = hash_password(password)
     named = groups(counts)
     usernames = [u for members in named.values() for u in members]
 
@@ -88,7 +89,7 @@ def seed(counts: dict[str, int]) -> dict:
     final = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.is_final.is_(True),
                                                  Quiz.retired.is_(False)))
     db.session.commit()
-    return {"course": course.slug, "final_exam": final.key, "password": PASSWORD, "admin": ADMIN,
+    return {"course": course.slug, "final_exam": final.key, "password": password, "admin": ADMIN,
             "modules": [m.key for m in course.active_modules], "groups": named}
 
 
