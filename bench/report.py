@@ -10,27 +10,10 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.harness import ROOT
+from lms.backup.services import source_commit
 
 RESULTS = ROOT / "bench" / "results"
 PACKAGES = ("gunicorn", "locust", "Flask", "SQLAlchemy", "weasyprint", "psycopg", "argon2-cffi")
-
-
-def git_commit() -> str | None:
-    """The checked-out commit, read from .git without running git."""
-    git = ROOT / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head
-        ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line.split()[0]
-    except OSError:
-        pass
-    return None
 
 
 def machine(postgres_version: str | None) -> dict:
@@ -39,7 +22,7 @@ def machine(postgres_version: str | None) -> dict:
                 if line.startswith("model name")), platform.processor())
     return {"cores": os.cpu_count(), "memory_mb": int(meminfo["MemTotal"].split()[0]) // 1024, "cpu": cpu,
             "kernel": platform.release(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "postgresql": postgres_version, "commit": git_commit(),
+            "postgresql": postgres_version, "commit": source_commit(),
             "packages": {name: _version(name) for name in PACKAGES}}
 
 

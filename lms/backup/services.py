@@ -195,11 +195,11 @@ def _manifest(created: datetime, state: DatabaseState, database_file: Path, file
                      "sha256": _sha256(database_file)},
         "tables": state.tables,
         "files": {"count": len(files), "bytes": sum(size for size, _ in files.values()), "checksums": CHECKSUMS},
-        "app": {"commit": _source_commit(), "python": platform.python_version()},
+        "app": {"commit": source_commit(), "python": platform.python_version()},
     }
 
 
-def _source_commit() -> str | None:
+def source_commit() -> str | None:
     """The checked-out commit, read from .git without running git (a deployment may have no git at all)."""
     git = BASE_DIR / ".git"
     try:
