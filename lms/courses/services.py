@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -187,15 +188,22 @@ def enrolled_course_ids(user: User) -> set[int]:
     return set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id)))
 
 
-def can_view_course(user: User, course: Course) -> bool:
+# Passed in by pages that have already looked the enrolment up (the module page, read by every trainee on
+# every click), so one request asks the database once; `LOOK_IT_UP` (the default) asks here.
+LOOK_IT_UP: Any = object()
+
+
+def can_view_course(user: User, course: Course, enrolment: Enrolment | None = LOOK_IT_UP) -> bool:
     if user.is_staff or course.enrolment_policy is EnrolmentPolicy.OPEN:
         return True
-    return find_enrolment(user, course) is not None
+    return (find_enrolment(user, course) if enrolment is LOOK_IT_UP else enrolment) is not None
 
 
-def can_read_modules(user: User, course: Course) -> bool:
+def can_read_modules(user: User, course: Course, enrolment: Enrolment | None = LOOK_IT_UP) -> bool:
     """Trainers and admins read every course; a trainee reads the courses they are enrolled in."""
-    return user.is_staff or find_enrolment(user, course) is not None
+    if user.is_staff:
+        return True
+    return (find_enrolment(user, course) if enrolment is LOOK_IT_UP else enrolment) is not None
 
 
 def visible_courses(user: User) -> list[Course]:

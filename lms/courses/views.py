@@ -104,15 +104,21 @@ def enrol(slug: str):
 @courses_bp.get("/courses/<slug>/modules/<key>")
 @login_required
 def module(slug: str, key: str):
-    course = _visible_course_or_404(slug)
-    module = _module_of_course_or_404(course, key)
-    if not services.can_read_modules(current_user, course):
+    # Every trainee reads this page on every click, so it asks each question of the database once: the
+    # enrolment and the module list are looked up here and handed to the checks and the sections below.
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    enrolment = services.find_enrolment(current_user, course) if course is not None else None
+    if course is None or not services.can_view_course(current_user, course, enrolment):
+        abort(404)
+    module = next((m for m in course.active_modules if m.key == key), None)
+    if module is None:
+        abort(404)
+    if not services.can_read_modules(current_user, course, enrolment):
         flash(_("Enrol in the course to read its modules."), "info")
         return redirect(url_for("courses.course", slug=slug))
     revision = services.published_revision(module)
     if revision is None:
         abort(404)
-    enrolment = services.find_enrolment(current_user, course)
     previous_module, next_module = services.neighbours(course, module)
     quiz = quiz_services.quiz_for_module(module)
     return render_template("courses/module.html", course=course, module=module, revision=revision,
@@ -120,7 +126,7 @@ def module(slug: str, key: str):
                            previous_module=previous_module, next_module=next_module,
                            quiz=quiz, quiz_status=quiz_services.quiz_status(enrolment, quiz)
                            if quiz and enrolment else None, action_form=ActionForm(),
-                           qa=qa_services.module_section(current_user, module),
+                           qa=qa_services.module_section(current_user, module, enrolment),
                            can_edit=can_edit_course(current_user, course))
 
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 
 from flask import abort, current_app, has_request_context, url_for
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.services import record_event
 from lms.authoring.access import can_edit_course, editable_course_ids
-from lms.courses.models import Course, Module
+from lms.courses.models import Course, Enrolment, Module
 from lms.courses.rendering import render_fragment
-from lms.courses.services import can_read_modules
+from lms.courses.services import LOOK_IT_UP, can_read_modules
 from lms.db import utcnow
 from lms.extensions import db
 from lms.mail import compose, smtp_connection
@@ -49,12 +49,13 @@ def is_course_trainer(user: User, course: Course) -> bool:
     return can_edit_course(user, course)
 
 
-def _reads_module(user: User, module: Module) -> bool:
-    return not module.retired and module.is_published and can_read_modules(user, module.course)
+def _reads_module(user: User, module: Module, enrolment: Enrolment | None = LOOK_IT_UP) -> bool:
+    return not module.retired and module.is_published and can_read_modules(user, module.course, enrolment)
 
 
-def can_ask(user: User, module: Module) -> bool:
-    return user.is_authenticated and user.is_active and _reads_module(user, module)
+def can_ask(user: User, module: Module, enrolment: Enrolment | None = LOOK_IT_UP) -> bool:
+    """`enrolment`: the reader's, when the caller has already looked it up."""
+    return user.is_authenticated and user.is_active and _reads_module(user, module, enrolment)
 
 
 def can_see(user: User, question: ModuleQuestion) -> bool:
@@ -192,23 +193,32 @@ def _with_thread():
             joinedload(ModuleQuestion.asker))
 
 
-def module_section(user: User, module: Module) -> ModuleSection:
+def module_section(user: User, module: Module, enrolment: Enrolment | None) -> ModuleSection:
+    """`enrolment`: the reader's, as the module page found it (it decides, with the role, who may ask)."""
     trainer = is_course_trainer(user, module.course)
+    may_ask = can_ask(user, module, enrolment)
+    others_filter = [ModuleQuestion.module_id == module.id, ModuleQuestion.faq_at.is_(None),
+                     (ModuleQuestion.asker_id != user.id) | ModuleQuestion.asker_id.is_(None)]
+    if not trainer:
+        others_filter.append(ModuleQuestion.is_public.is_(True))
+    # Most modules have no questions a reader may see, and this page is the one every trainee reads on every
+    # click: one cheap look first, and the three lists only when there is something to list.
+    visible = (ModuleQuestion.faq_at.is_not(None) | (ModuleQuestion.asker_id == user.id)
+               | and_(*others_filter[1:]))
+    if db.session.scalar(select(ModuleQuestion.id).where(ModuleQuestion.module_id == module.id, visible)
+                         .limit(1)) is None:
+        return ModuleSection(may_ask=may_ask, is_trainer=trainer)
     on_module = select(ModuleQuestion).where(ModuleQuestion.module_id == module.id)
     faq = list(db.session.scalars(on_module.where(ModuleQuestion.faq_at.is_not(None))
                                   .options(*_with_thread()).order_by(ModuleQuestion.faq_at, ModuleQuestion.id)))
     mine = list(db.session.scalars(on_module.where(ModuleQuestion.asker_id == user.id)
                                    .options(*_with_thread()).order_by(ModuleQuestion.created_at.desc())))
-    others_filter = [ModuleQuestion.module_id == module.id, ModuleQuestion.faq_at.is_(None),
-                     (ModuleQuestion.asker_id != user.id) | ModuleQuestion.asker_id.is_(None)]
-    if not trainer:
-        others_filter.append(ModuleQuestion.is_public.is_(True))
     others = list(db.session.scalars(select(ModuleQuestion).where(*others_filter).options(*_with_thread())
                                      .order_by(ModuleQuestion.created_at.desc()).limit(OTHERS_SHOWN)))
     total = (len(others) if len(others) < OTHERS_SHOWN else
              db.session.scalar(select(func.count(ModuleQuestion.id)).where(*others_filter)))
-    return ModuleSection(faq=faq, mine=mine, others=others, others_total=total,
-                         may_ask=can_ask(user, module), is_trainer=trainer)
+    return ModuleSection(faq=faq, mine=mine, others=others, others_total=total, may_ask=may_ask,
+                         is_trainer=trainer)
 
 
 def _desk_scope(user: User):
