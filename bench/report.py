@@ -198,7 +198,7 @@ def _details(scenarios: dict) -> list[str]:
         extra.append(f"- certificates: app render median {c['render']['app_median_ms']} ms, bare WeasyPrint "
                      f"{c['render']['bare_median_ms']} ms ({c['render']['renders']} each); bulk issue "
                      f"{c['bulk']['issued']}/{c['bulk']['requested']} in {c['bulk']['seconds']} s "
-                     f"({c['bulk']['per_certificate_ms']} ms each, one process)")
+                     f"({c['bulk']['per_certificate_ms']} ms each, {c['bulk'].get('processes', 1)} render process(es))")
     if "dashboard" in scenarios:
         d = scenarios["dashboard"]
         extra.append(f"- dashboard `{d['page']}`: p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms over {d['samples']} "

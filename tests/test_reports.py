@@ -94,7 +94,7 @@ class World:
 def world(make, tmp_path, monkeypatch) -> World:
     # Certificates are issued as they are in production, but their PDF (tested in test_certificates) is a
     # stand-in here: a dozen WeasyPrint renders would only slow these tests down.
-    monkeypatch.setattr(certificate_services, "render_certificate_pdf", lambda content: b"%PDF-1.7 stand-in")
+    monkeypatch.setattr(certificate_services, "_render", lambda content: b"%PDF-1.7 stand-in")
     today = assignments.local_today()
     admin = make.admin(full_name="Nguyễn Thị Hồng Nhung")
     province = make.unit("Tỉnh Thử Nghiệm", UnitType.PROVINCE)

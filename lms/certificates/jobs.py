@@ -1,6 +1,7 @@
 """Bulk certificate work in batches through lms.jobs: issuing the certificates completions lack
-(`lms issue-certificates`) and expiry reminders (`lms send-reminders`). With Redis each batch is an RQ job;
-without it the batches run here, one after the other."""
+(`lms issue-certificates`) and expiry reminders (`lms send-reminders`). With Redis each batch is an RQ job
+(one `rq worker` per core renders on every core); without it the batches run here, one after the other, and
+a big run of certificates has its PDFs rendered by one process per core (lms.certificates.bulk)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lms import jobs
-from lms.certificates import services
+from lms.certificates import bulk, services
 from lms.certificates.reminders import due_reminders, send_reminders
 from lms.mail import check_configured
 
@@ -21,6 +22,7 @@ class BulkReport:
     failed: int = 0
     queued: int = 0
     job_count: int = 0
+    processes: int = 1  # the processes that rendered the certificates done here
 
 
 @jobs.job
@@ -28,13 +30,18 @@ def issue_missing_batch(enrolment_ids: list[int]) -> BulkReport:
     """Issue the certificates these completed enrolments lack. A retried or repeated job skips the ones
     issued meanwhile (and a race between two jobs is settled by the unique edition: one certificate)."""
     report = BulkReport()
-    for enrolment_id in enrolment_ids:
-        if services.current_certificate(enrolment_id) is not None:
-            continue
-        if services.issue_one_missing(enrolment_id):
-            report.done += 1
-        else:
-            report.failed += 1
+    try:
+        for enrolment_id in enrolment_ids:
+            if services.current_certificate(enrolment_id) is not None:
+                continue
+            if services.issue_one_missing(enrolment_id):
+                report.done += 1
+            else:
+                report.failed += 1
+    finally:
+        from lms.certificates.pdf import release_fonts  # loaded by then: the batch rendered
+
+        release_fonts()  # a worker's job process ends without cleaning up after itself
     return report
 
 
@@ -50,6 +57,11 @@ def issue_missing_certificates(enrolment_ids: list[int],
                                progress: Callable[[int], None] = lambda done: None) -> BulkReport:
     """Issue, or queue in batches, the certificates these completed enrolments lack
     (services.completions_without_certificate)."""
+    if not jobs.queue_enabled():
+        with bulk.render_pool(len(enrolment_ids)) as pool:
+            if pool is not None:
+                done, failed = bulk.issue_missing_in_pool(enrolment_ids, pool, progress)
+                return BulkReport(done=done, failed=failed, processes=pool.processes)
     report = BulkReport()
     for batch in jobs.batched(enrolment_ids, jobs.CERTIFICATES_PER_JOB):
         outcome = jobs.enqueue(issue_missing_batch, batch,

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from lms.accounts.models import User
 from lms.certificates.models import Certificate, CertificateReminder, CertificateStatus
-from lms.certificates.pdf import format_code, short_date
+from lms.certificates.document import format_code, short_date
 from lms.certificates.services import local_today
 from lms.courses.models import Enrolment
 from lms.db import insert_ignoring_conflicts, utcnow

@@ -21,7 +21,7 @@ from lms.accounts.models import User
 from lms.accounts.services import unit_subtree_ids
 from lms.audit.services import record_event
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.certificates.pdf import CertificateContent, render_certificate_pdf, verify_url
+from lms.certificates.document import CertificateContent, verify_url
 from lms.courses.models import Course, Enrolment
 from lms.db import insert_ignoring_conflicts, utcnow
 from lms.extensions import db
@@ -185,9 +185,9 @@ def _next_serial_number(year: int) -> int:
                               .where(Certificate.serial_year == year)) or 0) + 1
 
 
-def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None, now: datetime,
-                   holder: HolderDetails | None = None, previous: Certificate | None = None) -> Certificate:
-    """Render, store, insert. Does not commit: the caller commits with whatever else belongs with it."""
+def _edition_values(enrolment: Enrolment, *, edition: int, issued_by: User | None, now: datetime,
+                    holder: HolderDetails | None = None, previous: Certificate | None = None) -> tuple[dict, bool]:
+    """The new edition's row but for its serial, code and PDF; and whether it is an English edition's."""
     config = current_app.config
     user = db.session.get(User, enrolment.user_id)
     course = db.session.get(Course, enrolment.course_id)
@@ -205,19 +205,37 @@ def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None
         issued_by_id=issued_by.id if issued_by else None,
         valid_until=previous.valid_until if previous else (add_months(completed_on, months) if months else None),
         status=CertificateStatus.VALID, revoked_reason="")
-    storage = get_storage()
+    return values, course.language == "en"
+
+
+def _serial(year: int, number: int) -> str:
+    return f"{current_app.config['CERTIFICATE_SERIAL_PREFIX']}-{year}-{number:05d}"
+
+
+def _store_and_insert(values: dict, *, year: int, number: int, code: str, pdf: bytes) -> bool:
+    """Store the PDF, then insert its row; False, the file removed again, when the edition or serial is taken."""
+    serial, storage = _serial(year, number), get_storage()
+    key = f"certificates/{year}/{serial}-{code}.pdf"
+    storage.save(key, pdf)
+    if _insert({**values, "serial_year": year, "serial_number": number, "serial": serial, "code": code,
+                "pdf_key": key, "pdf_sha256": hashlib.sha256(pdf).hexdigest()}):
+        return True
+    storage.delete(key)
+    return False
+
+
+def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None, now: datetime,
+                   holder: HolderDetails | None = None, previous: Certificate | None = None) -> Certificate:
+    """Render, store, insert. Does not commit: the caller commits with whatever else belongs with it."""
+    values, english = _edition_values(enrolment, edition=edition, issued_by=issued_by, now=now, holder=holder,
+                                      previous=previous)
     year = local_date(now).year
     for _try in range(5):
         number, code = _next_serial_number(year), new_code()
-        serial = f"{config['CERTIFICATE_SERIAL_PREFIX']}-{year}-{number:05d}"
-        pdf = render_certificate_pdf(_content(values, serial=serial, code=code, issued_on=local_date(now),
-                                              english=course.language == "en"))
-        key = f"certificates/{year}/{serial}-{code}.pdf"
-        storage.save(key, pdf)
-        if _insert({**values, "serial_year": year, "serial_number": number, "serial": serial, "code": code,
-                    "pdf_key": key, "pdf_sha256": hashlib.sha256(pdf).hexdigest()}):
+        pdf = _render(_content(values, serial=_serial(year, number), code=code,
+                                              issued_on=local_date(now), english=english))
+        if _store_and_insert(values, year=year, number=number, code=code, pdf=pdf):
             return db.session.scalar(select(Certificate).where(Certificate.code == code))
-        storage.delete(key)
         if edition > 1 and db.session.scalar(select(Certificate.id).where(
                 Certificate.enrolment_id == enrolment.id, Certificate.edition == edition)) is not None:
             raise CertificateRefused("The certificate changed meanwhile; reload the page.")
@@ -244,6 +262,13 @@ def commit_issue(enrolment: Enrolment, **kwargs) -> Certificate:
     return certificate
 
 
+def _render(content: CertificateContent) -> bytes:
+    # WeasyPrint loads on the first render only: a web worker that never renders never carries it (~26 MB).
+    from lms.certificates.pdf import render_certificate_pdf
+
+    return render_certificate_pdf(content)
+
+
 def preview_pdf(*, holder_name: str, course: Course, unit_name: str = "") -> bytes:
     """A sample certificate for checking the template and fonts; nothing is recorded or stored."""
     today = local_today()
@@ -255,7 +280,7 @@ def preview_pdf(*, holder_name: str, course: Course, unit_name: str = "") -> byt
                   signatory_title=current_app.config["CERTIFICATE_SIGNATORY_TITLE"],
                   valid_until=add_months(today, months) if months else None)
     serial = f"{current_app.config['CERTIFICATE_SERIAL_PREFIX']}-{today.year}-00000"
-    return render_certificate_pdf(_content(values, serial=serial, code="0" * CODE_LENGTH, issued_on=today,
+    return _render(_content(values, serial=serial, code="0" * CODE_LENGTH, issued_on=today,
                                            sample=True, english=course.language == "en"))
 
 

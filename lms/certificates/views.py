@@ -16,7 +16,7 @@ from lms.certificates import services
 from lms.certificates.forms import (CertificateFilterForm, ConfirmForm, InPersonIssueForm, ReissueForm,
                                     RevokeForm, VerifyForm)
 from lms.certificates.models import Certificate
-from lms.certificates.pdf import format_code
+from lms.certificates.document import format_code
 from lms.courses.models import Course
 from lms.extensions import db, limiter
 

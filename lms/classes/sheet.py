@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from lms.accounts.models import OrgUnit, User
-from lms.certificates.pdf import render_pdf, short_date
+from lms.certificates.document import short_date
 from lms.certificates.services import province_zone
 from lms.classes.models import Attendance, ClassParticipant, TrainingClass
 from lms.classes.results import name_order
@@ -62,4 +62,6 @@ def attendance_sheet_pdf(training_class: TrainingClass) -> bytes:
                            short_date=short_date, issuer=current_app.config["CERTIFICATE_ISSUER"],
                            authority=current_app.config["CERTIFICATE_AUTHORITY"],
                            trainers=", ".join(t.full_name for t in training_class.trainers))
+    from lms.certificates.pdf import render_pdf  # WeasyPrint loads on the first render only (see document.py)
+
     return render_pdf(html)

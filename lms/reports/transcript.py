@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import OrgUnit, User
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.certificates.pdf import render_pdf
 from lms.certificates.services import local_today
 from lms.courses.assignments import is_overdue
 from lms.courses.models import Course, Enrolment, Module, ModuleCompletion
@@ -161,4 +160,6 @@ def transcript_pdf(transcript: Transcript) -> bytes:
     html = render_template("reports/transcript_pdf.html", t=transcript,
                            issuer=current_app.config["CERTIFICATE_ISSUER"],
                            authority=current_app.config["CERTIFICATE_AUTHORITY"])
+    from lms.certificates.pdf import render_pdf  # WeasyPrint loads on the first render only (see document.py)
+
     return render_pdf(html)
