@@ -8,10 +8,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,6 +33,12 @@ def csv_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence]
 
 
 def xlsx_bytes(sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    # Imported here: openpyxl adds ~7 MB to every web worker, and only exports need it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     # Write-only mode streams the cells instead of building a sheet object per cell: a units x courses
     # matrix is ~170,000 cells, which the normal mode takes seconds to write.
     values = [[value.replace(tzinfo=None) if isinstance(value, datetime) and value.tzinfo else value
