@@ -76,6 +76,8 @@ class Certificate(db.Model):
         UniqueConstraint("enrolment_id", "edition"),  # one certificate per completion, and per re-issue
         UniqueConstraint("serial_year", "serial_number"),
         Index("ix_certificate_valid_until", "status", "valid_until"),
+        # "Holds a valid certificate of this course?", asked per enrolment by the completion reports.
+        Index("ix_certificate_user_course", "user_id", "course_id", "status", "valid_until"),
     )
 
     def effective_status(self, today: date) -> str:

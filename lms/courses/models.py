@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, true
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import TimestampMixin, utcnow, value_enum
@@ -198,7 +198,11 @@ class Enrolment(TimestampMixin, db.Model):
     course: Mapped[Course] = relationship()
     completions: Mapped[list[ModuleCompletion]] = relationship(back_populates="enrolment")
 
-    __table_args__ = (UniqueConstraint("user_id", "course_id", "cycle"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "cycle"),
+        # Covers what the completion reports read of every enrolment, so they scan this index, not the table.
+        Index("ix_enrolment_user_course_dates", "user_id", "course_id", "completed_at", "created_at", "due_on"),
+    )
 
 
 class ModuleCompletion(db.Model):

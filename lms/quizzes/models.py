@@ -140,6 +140,8 @@ class Attempt(TimestampMixin, db.Model):
               sqlite_where=text("state = 'in-progress'"), postgresql_where=text("state = 'in-progress'")),
         # The deadline sweep looks up open attempts whose time has run out.
         Index("ix_attempt_state_deadline", "state", "deadline_at"),
+        # Item analysis reads the graded attempts at one course's quizzes.
+        Index("ix_attempt_quiz_state", "quiz_id", "state"),
     )
 
     @property

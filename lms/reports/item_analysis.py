@@ -124,22 +124,29 @@ def _period_bounds(criteria: ItemFilter) -> tuple[datetime | None, datetime | No
     return start, end
 
 
+def _attempts_in_scope(course: Course, criteria: ItemFilter) -> list:
+    """The WHERE terms for the graded attempts counted: the course's quizzes (or the chosen one), the period."""
+    # quiz_id IN (the course's quizzes) rather than a join on quiz: the database then reads the attempts
+    # of those quizzes through ix_attempt_quiz_state, not every graded attempt of every course.
+    terms = [Attempt.quiz_id.in_(select(Quiz.id).where(Quiz.course_id == course.id)),
+             Attempt.state == AttemptState.GRADED]
+    if criteria.quiz_id:
+        terms.append(Attempt.quiz_id == criteria.quiz_id)
+    start, end = _period_bounds(criteria)
+    if start is not None:
+        terms.append(Attempt.submitted_at >= start)
+    if end is not None:
+        terms.append(Attempt.submitted_at < end)
+    return terms
+
+
 def _ranked_attempts(course: Course, criteria: ItemFilter):
     """Graded attempts in scope, each with its group: 1 upper, -1 lower, 0 middle (ranked per quiz)."""
     rank = func.row_number().over(partition_by=Attempt.quiz_id,
                                   order_by=(Attempt.score_percent.desc(), Attempt.id))
     total = func.count(Attempt.id).over(partition_by=Attempt.quiz_id)
-    query = (select(Attempt.id.label("attempt_id"), rank.label("rank"), total.label("total"))
-             .join(Quiz, Quiz.id == Attempt.quiz_id)
-             .where(Quiz.course_id == course.id, Attempt.state == AttemptState.GRADED))
-    if criteria.quiz_id:
-        query = query.where(Attempt.quiz_id == criteria.quiz_id)
-    start, end = _period_bounds(criteria)
-    if start is not None:
-        query = query.where(Attempt.submitted_at >= start)
-    if end is not None:
-        query = query.where(Attempt.submitted_at < end)
-    ranked = query.subquery("ranked")
+    ranked = (select(Attempt.id.label("attempt_id"), rank.label("rank"), total.label("total"))
+              .where(*_attempts_in_scope(course, criteria)).subquery("ranked"))
     # ceil(27 % of n) in integer arithmetic, the same on SQLite and PostgreSQL
     group_size = (ranked.c.total * GROUP_SHARE_PERCENT + 99) // 100
     group = case((ranked.c.rank <= group_size, 1), (ranked.c.rank > ranked.c.total - group_size, -1), else_=0)
@@ -184,7 +191,8 @@ def item_analysis(course: Course, criteria: ItemFilter | None = None) -> ItemRep
     """Facility, discrimination and flags for each question of the course, in a constant number of queries."""
     criteria = criteria or ItemFilter()
     grouped = _ranked_attempts(course, criteria)
-    attempts = db.session.scalar(select(func.count()).select_from(grouped)) or 0
+    # Counted without the ranking: the same attempts, and no window to sort them for.
+    attempts = db.session.scalar(select(func.count(Attempt.id)).where(*_attempts_in_scope(course, criteria))) or 0
     aggregates = _answer_aggregates(grouped) if attempts else {}
     items = []
     for question in _questions_in_scope(course, criteria, set(aggregates)):

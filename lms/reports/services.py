@@ -16,11 +16,12 @@ units and courses, never with the number of people.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 
-from sqlalchemy import and_, case, exists, func, null, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, null, or_, select, true
 
 from lms.accounts.models import OrgUnit, User
 from lms.certificates.models import Certificate, CertificateStatus
@@ -62,43 +63,83 @@ def _flag(condition):
     return func.max(case((condition, 1), else_=0))
 
 
-def person_course_facts(filters: ReportFilter, *, people: list, cohort_only: bool, today: date | None = None):
-    """One row per person and course (family): whether they were enrolled in the period, completed, started,
-    are overdue, hold a valid certificate; when they completed (in the period, and last before it) and their
-    open due date. A SELECT to be used as a subquery, so nothing per person leaves the database for the matrix."""
-    today = today or local_today()
+@dataclass(frozen=True)
+class _Period:
+    """The period's tests on an enrolment (one cycle), shared by the matrix and a unit's people."""
+    low: datetime | None
+    completed_in_period: ColumnElement[bool]
+    in_cohort: ColumnElement[bool]  # the cycle was open during the period: the person counts as enrolled
+
+
+def _period(filters: ReportFilter) -> _Period:
     low, high = utc_bounds(filters.start, filters.end)
     completed_in_period = and_(Enrolment.completed_at.is_not(None),
                                Enrolment.completed_at >= low if low else true(),
                                Enrolment.completed_at < high if high else true())
     open_in_period = and_(Enrolment.created_at < high if high else true(),
                           or_(Enrolment.completed_at.is_(None), Enrolment.completed_at >= low) if low else true())
-    in_cohort = or_(completed_in_period, open_in_period)
-    valid_certificate = exists().where(
+    return _Period(low, completed_in_period, or_(completed_in_period, open_in_period))
+
+
+def _valid_certificate(today: date) -> ColumnElement[bool]:
+    # SELECT 1 rather than exists()'s SELECT *: SQLite then answers from the index alone, without reading
+    # the certificate's row, once per enrolment counted.
+    return exists(literal_column("1")).where(
         Certificate.user_id == Enrolment.user_id, Certificate.course_id == Enrolment.course_id,
         Certificate.status == CertificateStatus.VALID,
         or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today))
+
+
+def _per_person_and_course(*columns, people: list, filters: ReportFilter):
     query = (select(User.org_unit_id.label("unit_id"), Enrolment.user_id.label("user_id"),
-                    course_family.label("course_id"),
-                    _flag(in_cohort).label("enrolled"),
-                    _flag(completed_in_period).label("completed"),
-                    _flag(and_(in_cohort, started_clause())).label("started"),
-                    _flag(and_(in_cohort, overdue_clause(today))).label("overdue"),
-                    _flag(and_(in_cohort, valid_certificate)).label("certified"),
-                    func.max(case((completed_in_period, Enrolment.completed_at))).label("completed_at"),
-                    (func.max(case((Enrolment.completed_at < low, Enrolment.completed_at))) if low
-                     else null()).label("completed_before"),
-                    func.min(case((and_(in_cohort, Enrolment.completed_at.is_(None)), Enrolment.due_on)))
-                    .label("due_on"))
+                    course_family.label("course_id"), *columns)
              .join(User, User.id == Enrolment.user_id)
              .join(Course, Course.id == Enrolment.course_id)
              .where(User.active.is_(True), *people)
              .group_by(User.org_unit_id, Enrolment.user_id, course_family))
-    if cohort_only:
-        query = query.where(in_cohort)
     if filters.course_id:
         query = query.where(course_family == filters.course_id)
     return query
+
+
+def person_course_facts(filters: ReportFilter, *, people: list, today: date | None = None):
+    """One row per person and course (family): whether they were enrolled in the period, completed, started,
+    are overdue, hold a valid certificate; when they completed (in the period, and last before it) and their
+    open due date. For a page of people: every cycle of theirs, each flag tested within the period."""
+    today = today or local_today()
+    period = _period(filters)
+    in_cohort, low = period.in_cohort, period.low
+    return _per_person_and_course(
+        _flag(in_cohort).label("enrolled"),
+        _flag(period.completed_in_period).label("completed"),
+        _flag(and_(in_cohort, started_clause())).label("started"),
+        _flag(and_(in_cohort, overdue_clause(today))).label("overdue"),
+        _flag(and_(in_cohort, _valid_certificate(today))).label("certified"),
+        func.max(case((period.completed_in_period, Enrolment.completed_at))).label("completed_at"),
+        (func.max(case((Enrolment.completed_at < low, Enrolment.completed_at))) if low
+         else null()).label("completed_before"),
+        func.min(case((and_(in_cohort, Enrolment.completed_at.is_(None)), Enrolment.due_on))).label("due_on"),
+        people=people, filters=filters)
+
+
+def cohort_facts(filters: ReportFilter, *, people: list, today: date | None = None):
+    """The matrix's subquery: one row per person and course (family) enrolled in the period, with the flags
+    it counts (completed, started, overdue, certified). A SELECT, so nothing per person leaves the database.
+
+    Leaner than person_course_facts because it runs over every enrolment (~30,000 at scale) on the
+    dashboard: the WHERE clause keeps the period's cycles alone, so the flags need not repeat that test;
+    no dates; and "started" is not looked up for a cycle completed in the period, since a person who
+    completed is counted as completed, never as in progress."""
+    today = today or local_today()
+    period = _period(filters)
+    done = period.completed_in_period
+    return (_per_person_and_course(
+        _flag(done).label("completed"),
+        func.max(case((done, 0), (started_clause(), 1), else_=0)).label("started"),
+        _flag(overdue_clause(today)).label("overdue"),
+        _flag(_valid_certificate(today)).label("certified"),
+        people=people, filters=filters)
+        .where(period.in_cohort))
 
 
 # --- the unit tree --------------------------------------------------------------------------------------------
@@ -145,6 +186,18 @@ class UnitTree:
         return list(reversed(chain))
 
 
+def people_under(tree: UnitTree, scope: OrgUnit | None) -> list:
+    """The WHERE terms for the people a report counts: those of the scope's unit and of every unit under it."""
+    if scope is None:
+        return []
+    ids = tree.subtree_ids(scope.id)
+    if len(ids) == len(tree.by_id):
+        # The province's root holds every unit: "has a unit" says the same, and lets the database read the
+        # enrolments in one pass instead of probing each of ~500 units from a 500-item IN list.
+        return [User.org_unit_id.is_not(None)]
+    return [User.org_unit_id.in_(ids)]
+
+
 def resolve_scope(tree: UnitTree, filters: ReportFilter) -> OrgUnit | None:
     if filters.unit_id and filters.unit_id in tree.by_id:
         return tree.by_id[filters.unit_id]
@@ -172,6 +225,19 @@ class Counts:
         return share(self.completed, self.enrolled)
 
 
+def added_up(counts: Iterable[Counts]) -> Counts:
+    """The counts added field by field. (`sum()` with `+` makes an object per step: at scale a page added
+    some 40,000 of them for its row and column totals.)"""
+    enrolled = in_progress = completed = overdue = certified = 0
+    for c in counts:
+        enrolled += c.enrolled
+        in_progress += c.in_progress
+        completed += c.completed
+        overdue += c.overdue
+        certified += c.certified
+    return Counts(enrolled, in_progress, completed, overdue, certified)
+
+
 def share(part: int, whole: int) -> int | None:
     return None if not whole else (200 * part + whole) // (2 * whole)
 
@@ -186,9 +252,10 @@ class MatrixRow:
     def cell(self, course_id: int) -> Counts:
         return self.cells.get(course_id, Counts())
 
-    @property
+    @cached_property
     def total(self) -> Counts:
-        return sum(self.cells.values(), Counts())
+        # Cached: the chart and the table by unit each ask for it; cells are final once the row is built.
+        return added_up(self.cells.values())
 
     @property
     def is_own(self) -> bool:
@@ -210,11 +277,15 @@ class CompletionMatrix:
     @cached_property
     def totals(self) -> dict[int, Counts]:
         # Cached: a template asking for one course's total must not re-add every row each time.
-        return {c.id: sum((row.cell(c.id) for row in self.rows), Counts()) for c in self.courses}
+        totals = {}
+        for course_id in (c.id for c in self.courses):
+            totals[course_id] = added_up(row.cells[course_id] for row in self.rows if course_id in row.cells)
+        return totals
 
     @property
     def grand_total(self) -> Counts:
-        return sum(self.totals.values(), Counts())
+        # From the rows' totals (cached, the chart needs them anyway): the same sum, 300 steps instead of 15,000.
+        return added_up(row.total for row in self.rows)
 
     @property
     def selected_course(self) -> Course | None:
@@ -238,8 +309,8 @@ def completion_matrix(filters: ReportFilter, *, today: date | None = None,
     own people) × the courses, counted in one GROUP BY statement."""
     tree = tree or UnitTree()
     scope = resolve_scope(tree, filters)
-    people = [User.org_unit_id.in_(tree.subtree_ids(scope.id))] if scope else []
-    facts = person_course_facts(filters, people=people, cohort_only=True, today=today).subquery()
+    people = people_under(tree, scope)
+    facts = cohort_facts(filters, people=people, today=today).subquery()
     not_done = facts.c.completed == 0
     grouped = db.session.execute(
         select(facts.c.unit_id, facts.c.course_id, func.count(),
@@ -255,9 +326,16 @@ def completion_matrix(filters: ReportFilter, *, today: date | None = None,
     extra = MatrixRow(OWN, scope) if scope else MatrixRow(NO_UNIT, None)
     rows[extra.key] = extra
     course_ids = {filters.course_id} if filters.course_id else set()
+    # Added up as plain lists, then one Counts per cell: two Counts per grouped line (one line per unit and
+    # course, ~15,000 at scale) were most of the page's Python time.
+    sums: dict[tuple[int | str, int], list[int]] = {}
     for unit_id, course_id, *numbers in grouped:
-        row = rows[keys[unit_id]]
-        row.cells[course_id] = row.cell(course_id) + Counts(*(int(n or 0) for n in numbers))
+        key = (keys[unit_id], course_id)
+        cell = sums.get(key)
+        sums[key] = ([int(n or 0) for n in numbers] if cell is None
+                     else [total + int(n or 0) for total, n in zip(cell, numbers, strict=True)])
+    for (key, course_id), numbers in sums.items():
+        rows[key].cells[course_id] = Counts(*numbers)
         course_ids.add(course_id)
     ordered = [row for key, row in rows.items() if key != extra.key]
     if not extra.is_empty:  # the chosen unit's own staff first; people without a unit last
@@ -305,8 +383,7 @@ def people_statuses(filters: ReportFilter, user_ids: list[int], *,
     """(user id, course id) → status, for one page of people, in one statement."""
     if not user_ids:
         return {}
-    facts = person_course_facts(replace(filters, unit_id=None), people=[User.id.in_(user_ids)],
-                                cohort_only=False, today=today)
+    facts = person_course_facts(replace(filters, unit_id=None), people=[User.id.in_(user_ids)], today=today)
     statuses = {}
     for row in db.session.execute(facts):
         completed = bool(row.completed)

@@ -19,7 +19,7 @@ from lms.accounts.models import OrgUnit, User
 from lms.courses.models import Course, Enrolment
 from lms.extensions import db
 from lms.reports.services import (NO_UNIT, OWN, ReportFilter, UnitTree, course_family, courses_by_title,
-                                  resolve_scope, share, utc_bounds)
+                                  people_under, resolve_scope, share, utc_bounds)
 
 
 @dataclass
@@ -79,9 +79,7 @@ def year_end_view(year: int, *, course_ids: list[int] | None = None, unit_id: in
     chosen = bool(course_ids)
     required = courses_by_title(set(course_ids) if chosen else courses_assigned_in(year))
     required_ids = [course.id for course in required]
-    people = [User.active.is_(True)]
-    if scope:
-        people.append(User.org_unit_id.in_(tree.subtree_ids(scope.id)))
+    people = [User.active.is_(True), *people_under(tree, scope)]
 
     low, high = _year_bounds(year)
     completions = (select(Enrolment.user_id.label("user_id"), course_family.label("course_id"))
