@@ -16,6 +16,7 @@ crash, or queued twice by a double click, never issues or sends anything twice.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +111,21 @@ def job(function: Callable) -> Callable:
     def run(*args, **kwargs):
         if has_app_context():
             return function(*args, **kwargs)
-        with worker_app().app_context():
-            return function(*args, **kwargs)
+        try:
+            with worker_app().app_context():
+                return function(*args, **kwargs)
+        finally:
+            _release_fonts()
 
     return run
+
+
+def _release_fonts() -> None:
+    """An `rq worker` job runs in a forked process that ends with os._exit, skipping atexit: a job that
+    rendered PDFs removes the fonts' temporary folder itself (lms.certificates.pdf.release_fonts)."""
+    pdf = sys.modules.get("lms.certificates.pdf")  # loaded only where something was rendered
+    if pdf is not None:
+        pdf.release_fonts()
 
 
 def warm_up() -> None:

@@ -30,18 +30,13 @@ def issue_missing_batch(enrolment_ids: list[int]) -> BulkReport:
     """Issue the certificates these completed enrolments lack. A retried or repeated job skips the ones
     issued meanwhile (and a race between two jobs is settled by the unique edition: one certificate)."""
     report = BulkReport()
-    try:
-        for enrolment_id in enrolment_ids:
-            if services.current_certificate(enrolment_id) is not None:
-                continue
-            if services.issue_one_missing(enrolment_id):
-                report.done += 1
-            else:
-                report.failed += 1
-    finally:
-        from lms.certificates.pdf import release_fonts  # loaded by then: the batch rendered
-
-        release_fonts()  # a worker's job process ends without cleaning up after itself
+    for enrolment_id in enrolment_ids:
+        if services.current_certificate(enrolment_id) is not None:
+            continue
+        if services.issue_one_missing(enrolment_id):
+            report.done += 1
+        else:
+            report.failed += 1
     return report
 
 
