@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness, report, scenarios  # noqa: E402
 from bench.harness import BenchError, ServerSettings, log  # noqa: E402
 
-# What the full run's probe picked on the 2-core machine (bench/results/latest.md, Notes): one process per
-# core, each with a few threads to cover its waits on the database.
-DEFAULT_SETTINGS = ServerSettings(workers=2, threads=4)
-PROBE_CANDIDATES = [ServerSettings(2, 4), ServerSettings(3, 4), ServerSettings(4, 2)]
+# Measured on the 2-core machine (bench/README.md, "Server settings"): one process per core, two threads each.
+# With four threads one of the two workers sometimes took all 8 reading connections (kept alive) and left
+# the other core idle; with two they spread, and each thread verifying a password holds argon2's memory.
+DEFAULT_SETTINGS = ServerSettings(workers=2, threads=2)
+PROBE_CANDIDATES = [ServerSettings(2, 2), ServerSettings(3, 2), ServerSettings(2, 4)]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,7 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "all"),
                         help="all (the default of the full run): SQLite, and PostgreSQL when reachable "
                              "(BENCH_POSTGRES_URL); sqlite is the default of --quick")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (with --threads: no probe)")
+    parser.add_argument("--probe", action="store_true",
+                        help="first try a few server settings on module reading and use the fastest")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, help="threads per gunicorn worker")
     parser.add_argument("--scratch", type=Path, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     settings = ServerSettings(args.workers or DEFAULT_SETTINGS.workers, args.threads or DEFAULT_SETTINGS.threads)
-    probe_wanted = profile.probe_seconds and not (args.workers or args.threads)
+    probe_wanted = args.probe and profile.probe_seconds and not (args.workers or args.threads)
     run = {"stamp": stamp, "profile": asdict(profile), "scenarios": args.scenario or "default", "databases": kinds,
            "machine": report.machine(harness.postgres_version() if "postgresql" in kinds else None),
            "rate_limit": harness.LOAD_RATE_LIMIT, "load_before": _load_average(), "notes": notes}
