@@ -103,7 +103,7 @@ def write(stamp: str, run: dict, per_database: dict[str, dict]) -> Path:
     text = markdown(stamp, run, per_database)
     path = RESULTS / f"{stamp}{suffix}.md"
     path.write_text(text)
-    if not suffix:
+    if not suffix and run.get("scenarios") == "default":  # a run of only some scenarios leaves it alone
         (RESULTS / "latest.md").write_text(text)
     return path
 

@@ -88,7 +88,8 @@ class _Taker(Browser):
                               catch_response=True) as response:
             match = ATTEMPT_URL.search(response.headers.get("Location", "") if response.headers else "")
             if response.status_code != 302 or match is None:
-                response.failure(f"not started (HTTP {response.status_code})")
+                response.failure(f"not started (HTTP {response.status_code}"
+                                 f"{', ' + repr(response.error)[:120] if response.error else ''})")
                 return None
         self.attempt_id = int(match.group(1))
         with self.client.get(f"/attempts/{self.attempt_id}", name="attempt page", catch_response=True) as page:
