@@ -232,8 +232,8 @@ def _issue_edition(enrolment: Enrolment, *, edition: int, issued_by: User | None
     year = local_date(now).year
     for _try in range(5):
         number, code = _next_serial_number(year), new_code()
-        pdf = _render(_content(values, serial=_serial(year, number), code=code,
-                                              issued_on=local_date(now), english=english))
+        pdf = _render(_content(values, serial=_serial(year, number), code=code, issued_on=local_date(now),
+                               english=english))
         if _store_and_insert(values, year=year, number=number, code=code, pdf=pdf):
             return db.session.scalar(select(Certificate).where(Certificate.code == code))
         if edition > 1 and db.session.scalar(select(Certificate.id).where(
@@ -279,9 +279,8 @@ def preview_pdf(*, holder_name: str, course: Course, unit_name: str = "") -> byt
                   signatory_name=current_app.config["CERTIFICATE_SIGNATORY_NAME"],
                   signatory_title=current_app.config["CERTIFICATE_SIGNATORY_TITLE"],
                   valid_until=add_months(today, months) if months else None)
-    serial = f"{current_app.config['CERTIFICATE_SERIAL_PREFIX']}-{today.year}-00000"
-    return _render(_content(values, serial=serial, code="0" * CODE_LENGTH, issued_on=today,
-                                           sample=True, english=course.language == "en"))
+    return _render(_content(values, serial=_serial(today.year, 0), code="0" * CODE_LENGTH, issued_on=today,
+                            sample=True, english=course.language == "en"))
 
 
 def issue_in_person(*, user: User, course: Course, completed_on: date, note: str, actor: User) -> Certificate:
